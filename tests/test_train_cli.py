@@ -34,6 +34,21 @@ def test_configs_are_found_by_name():
     assert load_config("demo-regularized").objective == "regularized"
 
 
+def test_set_overrides_reach_list_items_and_create_sections():
+    from judgekit.errors import SpecError
+
+    config = load_config("minilm-regularized", overrides=["variants.transforms.1.name=char-swap",
+                                                          "variants.transforms.1.args={rate: 0.2}",
+                                                          "optim.max_steps=3", "lora.r=4"])
+    assert [t.name for t in config.variants.transforms][:2] == ["add-quotes", "char-swap"]
+    assert config.variants.transforms[1].args == {"rate": 0.2}
+    assert config.optim.max_steps == 3 and config.lora.r == 4
+    with pytest.raises(SpecError, match="not an index"):
+        load_config("minilm-regularized", overrides=["variants.transforms.9.name=x"])
+    with pytest.raises(SpecError, match="expected key=value"):
+        load_config("minilm-regularized", overrides=["alpha"])
+
+
 def _cli(args: list[str]):
     from click.testing import CliRunner
 

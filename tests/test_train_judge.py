@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from judgekit.data import load_examples, write_examples
+from judgekit.data import load_examples
 from judgekit.judges.parsers import parse_pairwise
 from judgekit.train.judge_data import judge_records, write_records
 from judgekit.train.pairs import PairReport
@@ -54,23 +55,37 @@ def test_dpo_prefers_the_consistent_verdict_over_the_flipped_one(tmp_path):
     assert [json.loads(line)["id"] for line in path.read_text().splitlines()] == [r["id"] for r in records]
 
 
-def test_export_cli_writes_sft_records_with_rewrites(tmp_path):
+def test_synth_recipe_exports_judge_sft_and_dpo_from_every_kept_rewrite(tmp_path):
     from click.testing import CliRunner
 
-    from judgekit.cli.train import train
+    from judgekit.cli.main import cli
+    from judgekit.train.judge_data import is_judge_record_file
 
-    items = load_examples("sample")[:4]
-    variants = tmp_path / "v.jsonl"
-    write_examples([e.replace(id=f"{e.id}-p", chosen=(e.chosen[0] + " ",)).with_meta(source_id=e.id) for e in items],
-                   variants)
-    out = tmp_path / "sft.jsonl"
-    result = CliRunner().invoke(train, ["export-judge-data", "sample", "--out", str(out), "--variants", str(variants),
-                                        "--limit", "10"])
+    out = tmp_path / "jt"
+    result = CliRunner().invoke(cli, ["synth", "judge-train", "--set", "data.limit=6", "--set",
+                                      "transforms=[add-quotes, self-praise, code-minify]",
+                                      "--set", f"output.dir={out}"])
     assert result.exit_code == 0, result.output
-    lines = [json.loads(line) for line in out.read_text().splitlines()]
-    with_rewrite = {r["meta"]["pair"] for r in lines if r["meta"]["variant"] != "original"}
-    assert len(lines) == 2 * (10 + len(with_rewrite))
-    assert "wrote" in result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    kept = {t["name"]: t["kept"] for t in manifest["transforms"]}
+    assert kept["add-quotes"] == 6 and kept["self-praise"] == 6 and kept["code-minify"] < 6  # code items only
+    exports = {e["kind"]: e for e in manifest["exports"]}
+    assert set(exports) == {"judge-sft", "judge-dpo"}
+    for kind, entry in exports.items():
+        lines = [json.loads(line) for line in (out / entry["file"]).read_text().splitlines()]
+        # (6 originals + every kept rewrite) x 2 orders, and only kept rewrites
+        assert entry["records"] == len(lines) == 2 * (6 + sum(kept.values()))
+        variants = Counter(r["meta"]["variant"] for r in lines)
+        assert variants == {"original": 12, **{name: 2 * n for name, n in kept.items() if n}}
+        for record in lines:
+            answer = record["completion"] if kind == "judge-sft" else record["chosen"]
+            assert parse_pairwise(answer[0]["content"]) == record["meta"]["target"]
+    assert is_judge_record_file(out / "judge" / "judge-sft.jsonl")
+    # the folder still reads as a transform output (the judge/ subfolder is not a dataset)
+    from judgekit.train.config import VariantConfig
+    from judgekit.train.variants import dataset_variants
+
+    assert set(dataset_variants(VariantConfig(sources=[str(out)]))) == {f"jt/{n}" for n in kept}
 
 
 @pytest.mark.slow

@@ -60,6 +60,21 @@ def test_pairing_modes_expand_a_style_matrix():
     assert len(sampled) == 2 and sampled == ids("sample", pairs_per_item=2)
 
 
+def test_skip_per_subset_holds_out_exactly_what_an_eval_limit_per_subset_tests_on():
+    from judgekit.eval.suite import load_suite
+
+    items = load_examples("sample")
+    report = PairReport()
+    trained = {p.id.rpartition("#")[0] for p in build_pairs(items, DataConfig(sources=["sample"], skip_per_subset=2),
+                                                           seed=0, report=report)}
+    suite, _ = load_suite("demo")
+    evaluated = {e.id for e in suite.model_copy(update={"limit_per_subset": 2}).load_data()}
+    subsets = {e.subset for e in items}
+    assert len(evaluated) == 2 * len(subsets) and not trained & evaluated
+    assert trained | evaluated == {e.id for e in items}
+    assert sum(report.left_out.values()) == 2 * len(subsets)
+
+
 def test_variants_attach_by_source_id_and_report_the_rest(variant_file):
     report = PairReport()
     pairs = build_pairs(load_examples("sample")[:20], DataConfig(sources=["sample"]), seed=0, report=report)

@@ -1,4 +1,4 @@
-"""`judgekit train CONFIG` (reward models, judge SFT) and `judgekit train export-judge-data`."""
+"""`judgekit train CONFIG` (reward models, judge SFT). Judge SFT/DPO data comes from `judgekit synth judge-train`."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def train() -> None:
     \b
       judgekit train CONFIG [--set key=value ...] [--eval-suite NAME]
       judgekit train CONFIG --kind judge-sft
-      judgekit train export-judge-data DATA --out FILE [--transform NAME] [--dpo]
+      judgekit synth judge-train   (judge SFT / DPO data: both orders, rewrites, attacks)
 
     CONFIG is a YAML file (or the name of one in train/, e.g. minilm-regularized); see train/README.md.
     """
@@ -92,45 +92,3 @@ def run(config_path: str, overrides: tuple[str, ...], kind: str | None, eval_sui
             out.print(f"  {count:>6}  {reason}", markup=False, highlight=False)
     if evaluation:
         out.print(f"evaluation written to [bold]{evaluation.get('folder')}[/bold]")
-
-
-@train.command("export-judge-data")
-@click.argument("source")
-@click.option("--out", "out_path", required=True, metavar="FILE", help="JSONL file to write")
-@click.option("--dpo", is_flag=True, help="write DPO pairs (consistent verdict preferred) instead of SFT records")
-@click.option("--format", "format_", metavar="NAME", help="input format (detected when omitted)")
-@click.option("--transform", "transforms", multiple=True, metavar="NAME",
-              help="add pairs rewritten by this meaning-preserving transform (repeatable)")
-@click.option("--variants", "variant_sources", multiple=True, metavar="PATH",
-              help="add rewrites from a dataset whose items carry meta.source_id (repeatable)")
-@click.option("--pairing", type=click.Choice(["first", "all", "diagonal", "sample"]), default="first",
-              show_default=True, help="which chosen x rejected comparisons of an item to use")
-@click.option("--template", default="judge/pairwise", show_default=True, help="judge prompt template (prompts/)")
-@click.option("--limit", type=int, help="at most this many comparisons (seeded draw)")
-@click.option("--seed", type=int, default=0, show_default=True)
-def export_judge_data(source: str, out_path: str, dpo: bool, format_: str | None, transforms: tuple[str, ...],
-                      variant_sources: tuple[str, ...], pairing: str, template: str, limit: int | None,
-                      seed: int) -> None:
-    """Write judge SFT (or DPO) data from the preference data SOURCE: both A/B orders, every rewrite."""
-    from judgekit.train.config import DataConfig, TransformRef, VariantConfig
-    from judgekit.train.judge_data import JudgePrompt, judge_records, write_records
-    from judgekit.train.pairs import PairReport
-    from judgekit.train.run import load_training_examples
-    from judgekit.train.variants import collect_variants
-
-    examples = load_training_examples([source], format=format_)
-    report = PairReport()
-    variant_sets = {}
-    if transforms or variant_sources:
-        config = VariantConfig(transforms=[TransformRef(name=n) for n in transforms], sources=list(variant_sources),
-                               seed=seed)
-        variant_sets = collect_variants(examples, config, report.left_out)
-    data = DataConfig(sources=[source], format=format_, pairing=pairing, limit=limit)
-    records = judge_records(examples, kind="dpo" if dpo else "sft", variant_sets=variant_sets, data=data,
-                            prompt=JudgePrompt(template), seed=seed, report=report)
-    count = write_records(records, out_path)
-    out = console()
-    out.print(f"wrote [bold]{count}[/bold] {'DPO' if dpo else 'SFT'} records to [bold]{out_path}[/bold] "
-              f"({report.pairs} comparisons, {report.variants_attached} rewrites, both orders)")
-    for reason, n in report.left_out.items():
-        out.print(f"  {n:>6}  {reason}", markup=False, highlight=False)

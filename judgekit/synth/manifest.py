@@ -138,5 +138,39 @@ def write_synth(
             "elapsed_s": round(elapsed, 2),
             "versions": _versions(),
         }
+        if recipe.export:
+            manifest["exports"] = write_exports(tmp, recipe, originals, outcomes)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return manifest
+
+
+EXPORT_DIR = "judge"
+
+
+def write_exports(folder: Any, recipe: Recipe, originals: Sequence[Example],
+                  outcomes: Mapping[str, TransformOutcome]) -> list[dict[str, Any]]:
+    """Write the recipe's judge SFT/DPO exports under ``folder/judge/``; one manifest entry per file.
+
+    Each comparison of an original item comes with the same comparison in every transform's kept item
+    (filtered generations are not used), in both A/B orders, all with the chosen response's verdict.
+    """
+    from judgekit.train.config import DataConfig
+    from judgekit.train.judge_data import JudgePrompt, judge_records, write_records
+    from judgekit.train.pairs import PairReport
+
+    variant_sets = {name: outcome.examples for name, outcome in outcomes.items() if outcome.examples}
+    (folder / EXPORT_DIR).mkdir(exist_ok=True)
+    entries = []
+    for spec in recipe.export:
+        report = PairReport()
+        data = DataConfig(sources=[recipe.data.source], pairing=spec.pairing, limit=spec.limit)
+        records = judge_records(originals, kind="sft" if spec.kind == "judge-sft" else "dpo",
+                                variant_sets=variant_sets, data=data, prompt=JudgePrompt(spec.template),
+                                seed=recipe.seed, report=report)
+        target = folder / EXPORT_DIR / f"{spec.kind}.jsonl"
+        count = write_records(records, target)
+        entries.append({"kind": spec.kind, "file": f"{EXPORT_DIR}/{target.name}", "records": count,
+                        "comparisons": report.pairs, "rewrites": report.variants_attached,
+                        "template": spec.template, "template_sha256": JudgePrompt(spec.template).sha256(),
+                        "left_out": dict(report.left_out), "sha256": sha256_of(target)})
+    return entries

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from judgekit.backends.spec import BackendSpec, parse_backend_spec
 from judgekit.errors import SpecError
+from judgekit.overrides import apply_overrides
 
 FILTERS = ("similarity", "length-ratio", "not-empty", "not-identical", "not-refusal")
 
@@ -54,8 +55,22 @@ class PricingSpec(_Strict):
     output_per_mtok: float = Field(0.0, ge=0)
 
 
+class ExportSpec(_Strict):
+    """Generative-judge training data made from the run: every comparison of the original items and of
+    every kept transformed item, in both A/B orders, with the same target verdict (judgekit.train.judge_data).
+
+    Written to ``<output dir>/judge/<kind>.jsonl`` (TRL conversational format), which
+    `judgekit train --kind judge-sft` reads as it is.
+    """
+
+    kind: Literal["judge-sft", "judge-dpo"]
+    template: str = Field("judge/pairwise", description="judge prompt template (prompts/)")
+    pairing: Literal["first", "all", "diagonal", "sample"] = "first"
+    limit: int | None = Field(None, ge=1, description="at most this many comparisons of original items")
+
+
 class Recipe(_Strict):
-    """data -> transforms (rule-based and LLM) -> filters -> dataset folder + manifest."""
+    """data -> transforms (rule-based and LLM) -> filters -> dataset folder + manifest (+ judge data)."""
 
     name: str
     description: str = ""
@@ -66,6 +81,7 @@ class Recipe(_Strict):
     transforms: list[TransformSpec] = Field(min_length=1)
     filters: list[FilterSpec] = Field(default_factory=list)
     output: OutputSpec = Field(default_factory=OutputSpec)
+    export: list[ExportSpec] = Field(default_factory=list, description="judge SFT/DPO data to write as well")
 
     @field_validator("backend", mode="before")
     @classmethod
@@ -87,44 +103,14 @@ class Recipe(_Strict):
         return Path(self.output.dir or f"synth-out/{self.name}")
 
 
-def apply_overrides(raw: dict[str, Any], assignments: Sequence[str]) -> dict[str, Any]:
-    """Apply ``key.path=value`` assignments (values parsed as YAML scalars/lists) to a raw recipe dict."""
-    import yaml
-
-    for assignment in assignments:
-        key, sep, text = assignment.partition("=")
-        if not sep or not key.strip():
-            raise SpecError(f"--set {assignment!r}: expected key=value, e.g. --set data.limit=5")
-        try:
-            value = yaml.safe_load(text) if text.strip() else ""
-        except yaml.YAMLError as exc:
-            raise SpecError(f"--set {assignment!r}: cannot parse the value: {exc}") from None
-        node: Any = raw
-        parts = key.strip().split(".")
-        for depth, part in enumerate(parts):
-            last = depth == len(parts) - 1
-            if isinstance(node, list):
-                if not part.isdigit() or int(part) >= len(node):
-                    raise SpecError(f"--set {key}: '{part}' is not an index of a list of {len(node)}")
-                if last:
-                    node[int(part)] = value
-                else:
-                    if isinstance(node[int(part)], str):  # a transform given by name only
-                        node[int(part)] = {"name": node[int(part)]}
-                    node = node[int(part)]
-            elif not isinstance(node, dict):
-                raise SpecError(f"--set {key}: '{part}' is inside {node!r}, which has no fields")
-            else:
-                if last:
-                    node[part] = value
-                else:
-                    current = node.get(part)
-                    if part == "backend" and isinstance(current, str):
-                        node[part] = parse_backend_spec(current).model_dump(exclude_unset=True)
-                    elif current is None:
-                        node[part] = {}
-                    node = node[part]
-    return raw
+def _expand(part: str, value: Any) -> Any:
+    """A transform given by name, or a backend given as a spec string, becomes a mapping for --set."""
+    if isinstance(value, str):
+        if part == "backend":
+            return parse_backend_spec(value).model_dump(exclude_unset=True)
+        if part.isdigit():
+            return {"name": value}
+    return value
 
 
 def load_recipe(source: str | Path | dict[str, Any], overrides: Sequence[str] = ()) -> Recipe:
@@ -144,7 +130,7 @@ def load_recipe(source: str | Path | dict[str, Any], overrides: Sequence[str] = 
             raise SpecError(f"{where}: not valid YAML: {exc}") from None
         if not isinstance(raw, dict):
             raise SpecError(f"{where}: a recipe is a mapping with name, data, backend, transforms, filters, output")
-    raw = apply_overrides(raw, overrides)
+    raw = apply_overrides(raw, overrides, expand=_expand)
     try:
         return Recipe.model_validate(raw)
     except ValidationError as exc:

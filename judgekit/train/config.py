@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from judgekit.errors import SpecError
+from judgekit.overrides import apply_overrides
 from judgekit.train.losses import DEFAULT_ALPHA
 
 Pairing = Literal["first", "all", "diagonal", "sample"]
@@ -45,6 +46,8 @@ class DataConfig(_Spec):
             seeded per item).
         pairs_per_item: for pairing="sample".
         limit: keep at most this many pairs (after pairing), drawn with the run's seed; None = all.
+        skip_per_subset: leave out the first N items of each subset (in file order): exactly the items an
+            evaluation with ``limit_per_subset: N`` on the same data tests on, so they stay held out.
         margin: Bradley-Terry margin for every pair (a per-pair ``meta["margin"]`` wins).
         chosen_score / rejected_score: regression targets where items carry no
             ``meta["chosen_scores"]`` / ``meta["rejected_scores"]``.
@@ -55,6 +58,7 @@ class DataConfig(_Spec):
     pairing: Pairing = "first"
     pairs_per_item: int = Field(default=1, ge=1)
     limit: int | None = Field(default=None, ge=1)
+    skip_per_subset: int = Field(default=0, ge=0)
     margin: float = 0.0
     chosen_score: float = 1.0
     rejected_score: float = 0.0
@@ -145,8 +149,8 @@ class JudgeSFTConfig(_Spec):
     """Supervised fine-tuning of a generative judge on consistency data (see judgekit.train.judge_data).
 
     ``base_model`` is an HF causal-LM folder or ``embedded:smollm2`` (SmolLM2-135M-Instruct).
-    ``data`` is either an exported SFT file (records with ``messages``) or preference data, exported on
-    the fly with ``variants`` as transformed pairs.
+    ``data`` is either an exported SFT file (``judgekit synth judge-train``: prompt + completion records) or
+    preference data, exported on the fly with ``variants`` as transformed pairs.
     """
 
     kind: Literal["judge-sft"] = "judge-sft"
@@ -163,25 +167,6 @@ class JudgeSFTConfig(_Spec):
 
 
 TrainConfig = RewardTrainConfig | JudgeSFTConfig
-
-
-def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Apply ``key.sub=value`` overrides (values parsed as YAML scalars) to a raw config dict."""
-    for item in overrides:
-        if "=" not in item:
-            raise SpecError(f"--set expects key=value, got {item!r}")
-        key, text = item.split("=", 1)
-        value = yaml.safe_load(text) if text else ""
-        node = raw
-        parts = key.strip().split(".")
-        for part in parts[:-1]:
-            if node.get(part) is None:
-                node[part] = {}
-            node = node[part]
-            if not isinstance(node, dict):
-                raise SpecError(f"--set {key}: '{part}' is not a section")
-        node[parts[-1]] = value
-    return raw
 
 
 def parse_config(raw: dict[str, Any], *, where: str = "<config>", kind: str | None = None) -> TrainConfig:
@@ -216,14 +201,7 @@ def load_config(path: str | os.PathLike[str], *, overrides: list[str] = (), kind
 def _find_named(name: str) -> Path:
     from judgekit import resources
 
-    if "train" in resources.KINDS:
-        return resources.find("train", name)
-    # Until train/ is a packaged resource kind, look beside the source checkout and in JUDGEKIT_PATH.
-    for root in resources.search_roots():
-        for candidate in (root / "train" / name, root / "train" / f"{name}.yaml", root / "train" / f"{name}.yml"):
-            if candidate.is_file():
-                return candidate
-    raise SpecError(f"no training config named '{name}': give a path to a YAML file, or a name in train/")
+    return Path(resources.find("train", name))
 
 
 def resolve_model(name: str) -> Path | str:

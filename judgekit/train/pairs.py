@@ -90,8 +90,14 @@ def build_pairs(examples: Iterable[Example], config: DataConfig, *, seed: int,
     """Expand items into pairs (see `DataConfig.pairing`), then apply ``config.limit`` with a seeded draw."""
     report = report if report is not None else PairReport()
     pairs: list[TrainPair] = []
+    seen: Counter = Counter()
     for example in examples:
         report.items += 1
+        seen[example.subset] += 1
+        if seen[example.subset] <= config.skip_per_subset:
+            report.left_out[f"held out: first {config.skip_per_subset} item(s) of each subset "
+                            "(data.skip_per_subset)"] += 1
+            continue
         margin = float(example.meta.get("margin", config.margin))
         for i, j in index_pairs(example, config, seed):
             pairs.append(TrainPair(

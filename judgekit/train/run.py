@@ -88,6 +88,15 @@ def load_reward_model(base_model: str | Path, *, lora: LoraConfig | None = None,
     return tokenizer, model
 
 
+def on_cpu_keep_freed_memory() -> bool:
+    """Training on the CPU: apply `judgekit.train.memory.keep_freed_memory` (True when in effect)."""
+    import torch
+
+    from judgekit.train.memory import keep_freed_memory
+
+    return not torch.cuda.is_available() and keep_freed_memory()
+
+
 def use_bf16(precision: str) -> bool:
     import torch
 
@@ -177,6 +186,7 @@ def train_reward_model(config: RewardTrainConfig, *, progress: Progress | None =
         + (f"; {report.pairs_with_variant} with a rewrite" if config.variants is not None else ""))
     base = resolve_model(config.base_model)
     bf16 = use_bf16(config.precision)
+    tuned = on_cpu_keep_freed_memory()
     set_seed(config.seed)
     tokenizer, model = load_reward_model(base, lora=config.lora)
     out = Path(config.output_dir)
@@ -220,6 +230,7 @@ def train_reward_model(config: RewardTrainConfig, *, progress: Progress | None =
                 "train_loss": result.training_loss,
                 "bf16": bf16,
                 "device": str(trainer.args.device),
+                "cpu_allocator_tuned": tuned,
                 "log": history,
             },
         }

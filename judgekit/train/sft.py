@@ -10,7 +10,14 @@ from judgekit.errors import DataError
 from judgekit.train.config import JudgeSFTConfig, resolve_model
 from judgekit.train.judge_data import JudgePrompt, is_judge_record_file, judge_records
 from judgekit.train.pairs import PairReport
-from judgekit.train.run import Progress, TrainResult, load_training_examples, quiet_trainer, use_bf16
+from judgekit.train.run import (
+    Progress,
+    TrainResult,
+    load_training_examples,
+    on_cpu_keep_freed_memory,
+    quiet_trainer,
+    use_bf16,
+)
 
 
 def sft_records(config: JudgeSFTConfig, report: PairReport) -> list[dict[str, Any]]:
@@ -77,6 +84,7 @@ def train_judge_sft(config: JudgeSFTConfig, *, progress: Progress | None = None)
     say(f"{len(records)} SFT records (both orders{' and rewrites' if config.variants else ''}); "
         f"left out: {dict(report.left_out) or 'none'}")
     dataset = Dataset.from_list([{"prompt": r["prompt"], "completion": r["completion"]} for r in records])
+    on_cpu_keep_freed_memory()
     model = AutoModelForCausalLM.from_pretrained(base)
     peft_config = None
     if config.lora is not None:
