@@ -32,17 +32,16 @@ def _yaml(path: Path) -> dict:
 
 
 def check_prompt(path: Path) -> None:
-    from judgekit.judges.templates import sandbox
+    from judgekit.backends.templates import PromptTemplate
 
-    source = path.read_text(encoding="utf-8")
-    sandbox().parse(source)  # raises TemplateSyntaxError with the line on a broken template
+    PromptTemplate.from_string(path.read_text(encoding="utf-8"), name=str(path))  # SpecError naming the line
     if path.parent.name == "judge":
         from judgekit.judges.templates import load_template
 
         template = load_template(str(path))
         values = {"question": "Q?", "answer_a": "one", "answer_b": "two", "answer": "one", "reference": "ref",
                   "answers": ["one", "two", "three"], "n": 3}
-        rendered = template.render(**values)
+        rendered = template.render(values)
         assert "Q?" in rendered
 
 

@@ -160,7 +160,7 @@ class GenerativeJudge(Judge):
                         orders = ["AB" if position == 0 else "BA"]
                     for order in orders:
                         a, b = (chosen, rejected) if order == "AB" else (rejected, chosen)
-                        text = self.template.render(question=question, answer_a=a, answer_b=b)
+                        text = self.template.render({"question": question, "answer_a": a, "answer_b": b})
                         requests.append(self._request(text, id=example.id, order=order))
                         slots.append((e_index, i, j, order))
         generations = self._run(requests)
@@ -222,7 +222,7 @@ class GenerativeJudge(Judge):
             layout: list[int] = list(range(len(example.rejected)))  # rejected indices in shown order
             layout.insert(position, -1)  # -1 = the chosen response
             answers = [example.chosen[0] if k == -1 else example.rejected[k] for k in layout]
-            text = self.template.render(question=conversation_text(example.prompt), answers=answers, n=n)
+            text = self.template.render({"question": conversation_text(example.prompt), "answers": answers, "n": n})
             requests.append(self._request(text, id=example.id, position=position))
             layouts.append(layout)
         judgments = []
@@ -262,7 +262,7 @@ class GenerativeJudge(Judge):
                 values = {"question": question, "answer": response}
                 if verifier:
                     values["reference"] = reference
-                requests.append(self._request(self.template.render(**values), id=example.id))
+                requests.append(self._request(self.template.render(values), id=example.id))
         results = []
         for generation in self._run(requests):
             value, error = self._parse(generation, 10)

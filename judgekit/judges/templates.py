@@ -1,60 +1,22 @@
-"""Judge prompt templates: jinja2 files under ``prompts/judge/``, rendered in a sandbox with StrictUndefined."""
+"""Judge prompt templates (``prompts/judge/``) and how a conversation becomes the judge's question.
+
+Judge templates are ordinary prompt templates (`judgekit.backends.templates.PromptTemplate`: sandboxed
+jinja2, StrictUndefined, sha256 in provenance), loaded once per process.
+"""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
+from judgekit.backends.templates import PromptTemplate
 from judgekit.data.example import Message
-from judgekit.errors import SpecError
-
-TEMPLATE_SUFFIXES = (".jinja", ".j2")
-
-
-def sandbox():
-    """The only jinja2 environment judgekit uses: sandboxed, undefined variables are errors."""
-    from jinja2 import StrictUndefined
-    from jinja2.sandbox import SandboxedEnvironment
-
-    return SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=False, autoescape=False)
-
-
-@dataclass(frozen=True)
-class JudgeTemplate:
-    name: str
-    path: str
-    source: str
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.source.encode()).hexdigest()
-
-    def render(self, **values: object) -> str:
-        from jinja2 import TemplateError
-
-        try:
-            return sandbox().from_string(self.source).render(**values).strip()
-        except TemplateError as exc:
-            raise SpecError(f"template {self.path}: {exc}") from None
 
 
 @lru_cache(maxsize=64)
-def load_template(name: str) -> JudgeTemplate:
+def load_template(name: str) -> PromptTemplate:
     """A template by name ("judge/pairwise") or path; syntax is checked on load."""
-    from jinja2 import TemplateSyntaxError
-
-    from judgekit import resources
-
-    path = resources.find("prompts", name, TEMPLATE_SUFFIXES)
-    source = Path(path).read_text(encoding="utf-8")
-    try:
-        sandbox().parse(source)
-    except TemplateSyntaxError as exc:
-        raise SpecError(f"{path}:{exc.lineno}: {exc.message}") from None
-    return JudgeTemplate(name, str(path), source)
+    return PromptTemplate.load(name)
 
 
 def conversation_text(prompt: Sequence[Message]) -> str:

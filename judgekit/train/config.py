@@ -108,12 +108,12 @@ class OptimConfig(_Spec):
     gradient_accumulation_steps: int = Field(default=1, ge=1)
     epochs: float = 1.0
     max_steps: int = -1
-    warmup_ratio: float = 0.0
+    warmup_ratio: float = Field(default=0.0, ge=0.0, lt=1.0, description="warm-up as a fraction of all steps")
     weight_decay: float = 0.0
     lr_scheduler: str = "linear"
     max_grad_norm: float = 1.0
     logging_steps: int = 10
-    save_steps: int | None = None
+    save_steps: int | None = Field(default=None, ge=1)
 
 
 class RewardTrainConfig(_Spec):

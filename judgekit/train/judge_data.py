@@ -40,7 +40,7 @@ class JudgePrompt:
     def messages(self, question: str, answer_a: str, answer_b: str) -> list[dict[str, str]]:
         from judgekit.judges.templates import load_template
 
-        text = load_template(self.template).render(question=question, answer_a=answer_a, answer_b=answer_b)
+        text = load_template(self.template).render({"question": question, "answer_a": answer_a, "answer_b": answer_b})
         head = [{"role": "system", "content": self.system}] if self.system else []
         return [*head, {"role": "user", "content": text}]
 

@@ -107,35 +107,36 @@ def use_bf16(precision: str) -> bool:
     return precision == "auto" and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
 
 
+def optim_arguments(optim: OptimConfig, *, seed: int, bf16: bool) -> dict[str, Any]:
+    """The `TrainingArguments` fields an `OptimConfig` sets (shared by reward-model and judge SFT runs)."""
+    return {
+        "per_device_train_batch_size": optim.batch_size,
+        "gradient_accumulation_steps": optim.gradient_accumulation_steps,
+        "optim": optim.optimizer,
+        "learning_rate": optim.learning_rate,
+        "num_train_epochs": optim.epochs,
+        "max_steps": optim.max_steps,
+        "warmup_steps": optim.warmup_ratio,  # transformers 5: a float in [0, 1) is a ratio of the total steps
+        "weight_decay": optim.weight_decay,
+        "lr_scheduler_type": optim.lr_scheduler,
+        "max_grad_norm": optim.max_grad_norm,
+        "logging_steps": optim.logging_steps,
+        "save_strategy": "steps" if optim.save_steps else "no",
+        "save_steps": optim.save_steps or 500,
+        "seed": seed,
+        "data_seed": seed,
+        "bf16": bf16,
+        "report_to": [],
+        "disable_tqdm": True,
+        "dataloader_pin_memory": bf16,
+    }
+
+
 def training_arguments(output_dir: Path, optim: OptimConfig, *, seed: int, bf16: bool, **extra: Any) -> Any:
     from transformers import TrainingArguments
 
-    save = optim.save_steps is not None
-    return TrainingArguments(
-        output_dir=str(output_dir),
-        per_device_train_batch_size=optim.batch_size,
-        gradient_accumulation_steps=optim.gradient_accumulation_steps,
-        optim=optim.optimizer,
-        learning_rate=optim.learning_rate,
-        num_train_epochs=optim.epochs,
-        max_steps=optim.max_steps,
-        warmup_steps=optim.warmup_ratio,
-        weight_decay=optim.weight_decay,
-        lr_scheduler_type=optim.lr_scheduler,
-        max_grad_norm=optim.max_grad_norm,
-        logging_steps=optim.logging_steps,
-        save_strategy="steps" if save else "no",
-        save_steps=optim.save_steps or 500,
-        seed=seed,
-        data_seed=seed,
-        bf16=bf16,
-        report_to=[],
-        remove_unused_columns=False,
-        dataloader_num_workers=0,
-        dataloader_pin_memory=bf16,
-        disable_tqdm=True,
-        **extra,
-    )
+    return TrainingArguments(output_dir=str(output_dir), **optim_arguments(optim, seed=seed, bf16=bf16),
+                             remove_unused_columns=False, dataloader_num_workers=0, **extra)
 
 
 def quiet_trainer(trainer: Any, say: Progress) -> None:

@@ -15,6 +15,7 @@ from judgekit.train.run import (
     TrainResult,
     load_training_examples,
     on_cpu_keep_freed_memory,
+    optim_arguments,
     quiet_trainer,
     use_bf16,
 )
@@ -93,29 +94,10 @@ def train_judge_sft(config: JudgeSFTConfig, *, progress: Progress | None = None)
         peft_config = LoraConfig(task_type=TaskType.CAUSAL_LM, r=config.lora.r, lora_alpha=config.lora.alpha,
                                  lora_dropout=config.lora.dropout, target_modules=config.lora.target_modules)
     out = Path(config.output_dir)
-    optim = config.optim
     bf16 = use_bf16(config.precision)
     args = SFTConfig(
         output_dir=str(out.with_name(out.name + ".checkpoints")),
-        per_device_train_batch_size=optim.batch_size,
-        gradient_accumulation_steps=optim.gradient_accumulation_steps,
-        optim=optim.optimizer,
-        learning_rate=optim.learning_rate,
-        num_train_epochs=optim.epochs,
-        max_steps=optim.max_steps,
-        warmup_steps=optim.warmup_ratio,
-        weight_decay=optim.weight_decay,
-        lr_scheduler_type=optim.lr_scheduler,
-        max_grad_norm=optim.max_grad_norm,
-        logging_steps=optim.logging_steps,
-        save_strategy="steps" if optim.save_steps else "no",
-        save_steps=optim.save_steps or 500,
-        seed=config.seed,
-        data_seed=config.seed,
-        bf16=bf16,
-        report_to=[],
-        disable_tqdm=True,
-        dataloader_pin_memory=bf16,
+        **optim_arguments(config.optim, seed=config.seed, bf16=bf16),
         max_length=config.max_length,
         completion_only_loss=True,
         dataset_num_proc=None,
