@@ -6,10 +6,11 @@ import glob
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from judgekit.data.example import Example
-from judgekit.errors import DataError, SpecError
+from judgekit.errors import DataError
+from judgekit.specfile import read_yaml, validate
 
 
 class DataSource(BaseModel):
@@ -148,8 +149,6 @@ def _expand(path: str, base: Path | None) -> list[str]:
 
 def load_suite(source: Suite | dict[str, Any] | str | Path) -> tuple[Suite, Path | None]:
     """(suite, folder of its file) from a Suite, a mapping, a shipped name ("rewordbench") or a YAML path."""
-    import yaml
-
     from judgekit import resources
 
     if isinstance(source, Suite):
@@ -157,22 +156,11 @@ def load_suite(source: Suite | dict[str, Any] | str | Path) -> tuple[Suite, Path
     if isinstance(source, dict):
         return validate_suite(source), None
     file = resources.find("eval", str(source))
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise SpecError(f"{file}: not valid YAML: {exc}") from None
-    suite = validate_suite(data, source=str(file))
+    suite = validate_suite(read_yaml(file), source=str(file))
     if suite.name is None:
         suite = suite.model_copy(update={"name": file.stem})
     return suite, file.parent
 
 
 def validate_suite(data: Any, *, source: str = "<suite>") -> Suite:
-    if not isinstance(data, dict):
-        raise SpecError(f"{source}: a suite is a mapping (data, transforms, judges, ...), got {type(data).__name__}")
-    try:
-        return Suite.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"field '{'.'.join(str(p) for p in err['loc']) or '(suite)'}': {err['msg']}" for err in exc.errors())
-        raise SpecError(f"{source}: {problems}") from None
+    return validate(Suite, data, source=source, what="a suite is a mapping (data, transforms, judges, ...)")

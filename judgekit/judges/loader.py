@@ -12,7 +12,6 @@ from judgekit.judges.spec import JudgeSpec, validate_spec
 
 def read_spec(source: str | Path) -> JudgeSpec:
     """A JudgeSpec from a YAML file or shipped name, or a scalar spec for a local HF model folder."""
-    import yaml
 
     from judgekit import resources
 
@@ -26,11 +25,9 @@ def read_spec(source: str | Path) -> JudgeSpec:
         file = resources.find("judges", str(source))
     except SpecError as exc:
         raise SpecError(f"{exc}. A local reward-model folder (with config.json) also works as --judge") from None
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise SpecError(f"{file}: not valid YAML: {exc}") from None
-    spec = validate_spec(data, source=str(file))
+    from judgekit.specfile import read_yaml
+
+    spec = validate_spec(read_yaml(file), source=str(file))
     if spec.name is None:
         spec = spec.model_copy(update={"name": file.stem})
     return spec

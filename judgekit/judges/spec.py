@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
-from judgekit.errors import SpecError
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 DEFAULT_TEMPLATES = {
     "pairwise": "judge/pairwise",
@@ -91,11 +89,6 @@ class JudgeSpec(BaseModel):
 
 def validate_spec(data: Any, *, source: str = "<judge spec>") -> JudgeSpec:
     """Validate a mapping into a JudgeSpec; errors name the file and the field."""
-    if not isinstance(data, dict):
-        raise SpecError(f"{source}: a judge spec is a mapping (kind, model or backend, ...), got {type(data).__name__}")
-    try:
-        return JudgeSpec.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"field '{'.'.join(str(p) for p in err['loc']) or '(spec)'}': {err['msg']}" for err in exc.errors())
-        raise SpecError(f"{source}: {problems}") from None
+    from judgekit.specfile import validate
+
+    return validate(JudgeSpec, data, source=source, what="a judge spec is a mapping (kind, model or backend, ...)")

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from judgekit.backends.spec import BackendSpec, parse_backend_spec
 from judgekit.errors import SpecError
-from judgekit.overrides import apply_overrides
+from judgekit.specfile import apply_overrides, read_yaml, validate
 
 FILTERS = ("similarity", "length-ratio", "not-empty", "not-identical", "not-refusal")
 
@@ -115,38 +115,18 @@ def _expand(part: str, value: Any) -> Any:
 
 def load_recipe(source: str | Path | dict[str, Any], overrides: Sequence[str] = ()) -> Recipe:
     """A recipe from a name (``paraphrase-train``), a path, or a dict, with ``--set`` overrides applied."""
-    import yaml
-
     if isinstance(source, dict):
         raw, where = dict(source), "<recipe>"
     else:
         from judgekit import resources
 
         path = resources.find("synth", str(source))
-        where = str(path)
-        try:
-            raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise SpecError(f"{where}: not valid YAML: {exc}") from None
-        if not isinstance(raw, dict):
-            raise SpecError(f"{where}: a recipe is a mapping with name, data, backend, transforms, filters, output")
-    raw = apply_overrides(raw, overrides, expand=_expand)
+        raw, where = read_yaml(path), str(path)
+    what = "a recipe is a mapping with name, data, backend, transforms, filters, output"
+    if not isinstance(raw, dict):
+        raise SpecError(f"{where}: {what}, got {type(raw).__name__}")
     try:
-        return Recipe.model_validate(raw)
-    except ValidationError as exc:
-        raise SpecError(f"{where}: {_message(exc)}") from None
+        raw = apply_overrides(raw, overrides, expand=_expand)
     except SpecError as exc:
         raise SpecError(f"{where}: {exc}") from None
-
-
-def _message(exc: ValidationError) -> str:
-    parts = []
-    for error in exc.errors():
-        loc = ".".join(str(p) for p in error["loc"])
-        if error["type"] == "extra_forbidden":
-            parts.append(f"field '{loc}': unknown field")
-        elif error["type"] == "literal_error":
-            parts.append(f"field '{loc}': {error['msg']}")
-        else:
-            parts.append(f"field '{loc}': {error['msg']}")
-    return "; ".join(parts)
+    return validate(Recipe, raw, source=where, what=what)

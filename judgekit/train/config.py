@@ -12,11 +12,10 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from judgekit.errors import SpecError
-from judgekit.overrides import apply_overrides
+from judgekit.specfile import apply_overrides, read_yaml, validate
 from judgekit.train.losses import DEFAULT_ALPHA
 
 Pairing = Literal["first", "all", "diagonal", "sample"]
@@ -179,11 +178,7 @@ def parse_config(raw: dict[str, Any], *, where: str = "<config>", kind: str | No
     model = {"reward-model": RewardTrainConfig, "judge-sft": JudgeSFTConfig}.get(kind)
     if model is None:
         raise SpecError(f"{where}: field 'kind': unknown {kind!r}; allowed: reward-model, judge-sft")
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(f"field '{'.'.join(str(p) for p in e['loc']) or '(top)'}': {e['msg']}" for e in exc.errors())
-        raise SpecError(f"{where}: {problems}") from None
+    return validate(model, raw, source=where, what="a training config is a mapping")
 
 
 def load_config(path: str | os.PathLike[str], *, overrides: list[str] = (), kind: str | None = None) -> TrainConfig:
@@ -191,10 +186,9 @@ def load_config(path: str | os.PathLike[str], *, overrides: list[str] = (), kind
     file = Path(path)
     if not file.is_file():
         file = _find_named(str(path))
-    try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise SpecError(f"{file}: not valid YAML: {exc}") from None
+    raw = read_yaml(file) or {}
+    if not isinstance(raw, dict):
+        raise SpecError(f"{file}: a training config is a mapping, got {type(raw).__name__}")
     return parse_config(apply_overrides(raw, list(overrides)), where=str(file), kind=kind)
 
 

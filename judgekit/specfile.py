@@ -1,15 +1,58 @@
-"""``--set key.path=value``: override a field of a raw YAML spec (recipe, training config) before validation.
+"""YAML spec files (recipes, training configs, judge specs, suites): safe loading, ``--set`` overrides,
+and pydantic validation whose errors name the file and the field.
 
-Values are parsed as YAML (``5``, ``true``, ``[a, b]``, ``{name: x}``); list items are addressed by index
-(``transforms.0.args.max_attempts=2``); a missing section is created.
+``--set key.path=value``: values are parsed as YAML (``5``, ``true``, ``[a, b]``, ``{name: x}``); list
+items are addressed by index (``transforms.0.args.max_attempts=2``); a missing section is created.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 from judgekit.errors import SpecError
+
+M = TypeVar("M")
+
+
+def read_yaml(path: str | os.PathLike[str]) -> Any:
+    """The YAML document in ``path`` (``yaml.safe_load``: no Python objects); SpecError naming the file."""
+    import yaml
+
+    try:
+        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{path}: not valid YAML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"{path}: cannot read: {exc}") from None
+
+
+def validate(model: type[M], data: Any, *, source: str, what: str) -> M:
+    """``model.model_validate(data)``; a non-mapping or invalid field is a SpecError naming source and field.
+
+    Args:
+        what: how to describe a valid document, e.g. "a suite is a mapping (data, transforms, judges, ...)".
+    """
+    from pydantic import ValidationError
+
+    if not isinstance(data, dict):
+        raise SpecError(f"{source}: {what}, got {type(data).__name__}")
+    try:
+        return model.model_validate(data)  # type: ignore[attr-defined]
+    except ValidationError as exc:
+        raise SpecError(f"{source}: {validation_message(exc)}") from None
+
+
+def validation_message(exc: Any) -> str:
+    """pydantic errors as ``field 'a.b': message; ...`` (an unknown field says so)."""
+    parts = []
+    for error in exc.errors():
+        loc = ".".join(str(p) for p in error["loc"]) or "(top)"
+        message = "unknown field" if error["type"] == "extra_forbidden" else error["msg"]
+        parts.append(f"field '{loc}': {message}")
+    return "; ".join(parts)
 
 # Turns a scalar found on the way down (e.g. a transform given by name, a backend given as a spec string)
 # into a mapping that can take sub-fields: (field name or list index, value) -> dict.
