@@ -12,8 +12,12 @@ from judgekit.cli.render import console
 
 def _quiet_transformers() -> None:
     """Keep the terminal for judgekit's own progress lines (no load reports or shard progress bars)."""
+    import warnings
+
     from transformers.utils import logging
 
+    # TRL's SFTConfig sets a TrainingArguments field that transformers 5 renamed; nothing for the user to do.
+    warnings.filterwarnings("ignore", message="`gradient_checkpointing` is deprecated", category=FutureWarning)
     logging.set_verbosity_error()
     logging.disable_progress_bar()
     try:
