@@ -81,12 +81,11 @@ def main() -> None:
     import contextlib
 
     import torch
+    from transformers.utils import logging
 
     from judgekit.backends.embedded import minilm_dir
     from judgekit.train.collate import PairCollator
     from judgekit.train.run import load_reward_model, on_cpu_keep_freed_memory
-
-    from transformers.utils import logging
 
     logging.set_verbosity_error()
     logging.disable_progress_bar()

@@ -36,8 +36,11 @@ def eval_command(suite: str, judges: tuple[str, ...], out_dir: str | None, data:
     import datetime as dt
     from pathlib import Path
 
+    from judgekit.cli.render import quiet_libraries
     from judgekit.eval import run_suite
     from judgekit.eval.suite import load_suite
+
+    quiet_libraries()
 
     resolved, _ = load_suite(suite)
     if out_dir is None:

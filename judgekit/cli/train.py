@@ -7,25 +7,7 @@ from typing import Any
 
 import click
 
-from judgekit.cli.render import console
-
-
-def _quiet_transformers() -> None:
-    """Keep the terminal for judgekit's own progress lines (no load reports or shard progress bars)."""
-    import warnings
-
-    from transformers.utils import logging
-
-    # TRL's SFTConfig sets a TrainingArguments field that transformers 5 renamed; nothing for the user to do.
-    warnings.filterwarnings("ignore", message="`gradient_checkpointing` is deprecated", category=FutureWarning)
-    logging.set_verbosity_error()
-    logging.disable_progress_bar()
-    try:
-        from datasets.utils.logging import disable_progress_bar
-
-        disable_progress_bar()
-    except ImportError:  # pragma: no cover - datasets is a dependency
-        pass
+from judgekit.cli.render import console, quiet_libraries
 
 
 class _DefaultToRun(click.Group):
@@ -65,7 +47,7 @@ def run(config_path: str, overrides: tuple[str, ...], kind: str | None, eval_sui
     from judgekit.train.config import load_config
 
     extra = [*overrides, *([f"output_dir={output_dir}"] if output_dir else [])]
-    _quiet_transformers()
+    quiet_libraries()
     config = load_config(config_path, overrides=extra, kind=kind)
     out = console()
     say = (lambda text: None) if as_json else (lambda text: out.print(text, markup=False, highlight=False))

@@ -256,7 +256,7 @@ class ScalarJudge(Judge):
                 if progress is not None:
                     progress(done, len(items))
         self.counters["scored"] += len(items)
-        self.counters["model_seconds"] += time.perf_counter() - start
+        self.counters["model_seconds"] = round(self.counters["model_seconds"] + time.perf_counter() - start, 3)
         return scores
 
     def judge(self, examples: Sequence[Example], *, placements: dict[str, int] | None = None,
