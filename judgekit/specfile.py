@@ -54,6 +54,7 @@ def validation_message(exc: Any) -> str:
         parts.append(f"field '{loc}': {message}")
     return "; ".join(parts)
 
+
 # Turns a scalar found on the way down (e.g. a transform given by name, a backend given as a spec string)
 # into a mapping that can take sub-fields: (field name or list index, value) -> dict.
 Expand = Callable[[str, Any], Any]

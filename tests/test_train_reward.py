@@ -290,3 +290,19 @@ def test_bf16_without_a_gpu_is_a_clear_error(tiny_bert_dir, variant_file, tmp_pa
     with pytest.raises(SpecError, match="bf16 needs a CUDA device"):
         use_bf16("bf16")
     assert use_bf16("auto") is False and use_bf16("fp32") is False
+
+
+def test_cpu_allocator_settings_apply_once_and_can_be_turned_off():
+    import os
+    import subprocess
+    import sys
+
+    code = "from judgekit.train.memory import keep_freed_memory as k; print(k(), k())"
+
+    def run(**env: str) -> list[str]:
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env={**os.environ, **env}).stdout.split()
+
+    expected = "True" if sys.platform.startswith("linux") else "False"  # glibc's mallopt
+    assert run() == [expected, expected]
+    assert run(JUDGEKIT_MALLOC_TUNING="0") == ["False", "False"]

@@ -12,7 +12,6 @@ from judgekit.judges.spec import JudgeSpec, validate_spec
 
 def read_spec(source: str | Path) -> JudgeSpec:
     """A JudgeSpec from a YAML file or shipped name, or a scalar spec for a local HF model folder."""
-
     from judgekit import resources
 
     path = Path(source).expanduser()

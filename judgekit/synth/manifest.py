@@ -15,6 +15,7 @@ import re
 import sys
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from judgekit.backends.base import Backend
@@ -147,7 +148,7 @@ def write_synth(
 EXPORT_DIR = "judge"
 
 
-def write_exports(folder: Any, recipe: Recipe, originals: Sequence[Example],
+def write_exports(folder: Path, recipe: Recipe, originals: Sequence[Example],
                   outcomes: Mapping[str, TransformOutcome]) -> list[dict[str, Any]]:
     """Write the recipe's judge SFT/DPO exports under ``folder/judge/``; one manifest entry per file.
 
