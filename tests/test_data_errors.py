@@ -127,3 +127,12 @@ def test_failed_convert_keeps_previous_output(tmp_path):
     result = run_cli("data", "convert", str(source), str(out))
     assert result.returncode == 2
     assert out.read_text() == "previous\n"
+
+
+def test_missing_path_under_an_existing_folder_is_not_sent_to_the_hub(tmp_path):
+    (tmp_path / "runs").mkdir()
+    result = subprocess.run([sys.executable, "-m", "judgekit.cli.main", "data", "inspect", "runs/synth"],
+                            capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "runs/synth" in result.stderr and "no such file or directory" in result.stderr
+    assert "could not load hub dataset" not in result.stderr

@@ -64,7 +64,8 @@ def iter_records(source: str | os.PathLike[str], *, split: str | None = None) ->
             raise DataError(f"unsupported file type '{path.suffix or '(none)'}'", source=name,
                             hint="use .json, .jsonl, .parquet, a `datasets` folder, or a hub id")
         return
-    if _looks_like_hub_id(name):
+    # "runs/x" where a local runs/ folder exists is a missing path, not a hub id
+    if _looks_like_hub_id(name) and not ("/" in name and path.parent.is_dir()):
         yield from _iter_hub(name, split)
         return
     raise DataError("no such file or directory", source=name,
@@ -226,7 +227,9 @@ def _iter_hub(name: str, split: str | None) -> Iterator[Record]:
         raise DataError(
             f"could not load hub dataset '{name}' ({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''})",
             source=name,
-            hint="check the id and your network (HF_HUB_OFFLINE, HF_DATASETS_OFFLINE), or download it once and pass the local path",
+            hint=f"there is no local file or folder '{name}' (relative to {Path.cwd()}) either: if you meant a path, "
+                 "check it (or run the step that writes it first); if a hub id, check the id and your network "
+                 "(HF_HUB_OFFLINE, HF_DATASETS_OFFLINE), or download it once and pass the local path",
         ) from None
     if isinstance(loaded, datasets.DatasetDict):
         loaded = _pick_split(loaded, split, name)
