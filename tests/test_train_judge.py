@@ -71,6 +71,7 @@ def test_synth_recipe_exports_judge_sft_and_dpo_from_every_kept_rewrite(tmp_path
     assert kept["add-quotes"] == 6 and kept["self-praise"] == 6 and kept["code-minify"] < 6  # code items only
     exports = {e["kind"]: e for e in manifest["exports"]}
     assert set(exports) == {"judge-sft", "judge-dpo"}
+    assert f"judge-sft: {exports['judge-sft']['records']} records" in result.output
     for kind, entry in exports.items():
         lines = [json.loads(line) for line in (out / entry["file"]).read_text().splitlines()]
         # (6 originals + every kept rewrite) x 2 orders, and only kept rewrites

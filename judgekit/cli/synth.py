@@ -51,6 +51,9 @@ def synth(recipe: str, overrides: tuple[str, ...], backend: str | None, out_dir:
         if "cost_usd" in usage:
             line += f", cost ${usage['cost_usd']:.4f}"
     out.print(line)
+    for export in manifest.get("exports", []):
+        out.print(f"{export['kind']}: {export['records']} records ({export['comparisons']} comparisons + "
+                  f"{export['rewrites']} rewrites, both orders) in {export['file']}", markup=False, highlight=False)
     out.print(f"wrote [bold]{out_dir or spec.out_dir()}[/bold] (manifest.json has the reasons per item)")
 
 
@@ -113,6 +116,8 @@ def _plan_table(name: str, plan):
             "est. cost (USD)": "(no prices given)" if plan.cost_usd is None else f"{plan.cost_usd:.4f}"}
     for transform, count in plan.by_transform.items():
         rows[f"  {transform}"] = count
+    for export in plan.exports:
+        rows[f"writes judge/{export}.jsonl"] = "both A/B orders, originals + kept rewrites"
     return kv_table("dry run", name, rows, title=f"judgekit synth {name} --dry-run (nothing sent; resamples not counted)")
 
 

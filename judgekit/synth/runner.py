@@ -33,6 +33,7 @@ class Plan:
     cost_usd: float | None = None
     backend: str | None = None
     by_transform: dict[str, int] = field(default_factory=dict)
+    exports: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()}
@@ -102,7 +103,8 @@ def plan_recipe(
     if transforms is None:
         transforms = build_transforms(recipe)
     build_filters(recipe.filters)
-    plan = Plan(items=len(examples), transforms=[t.display_name() for t in transforms])
+    plan = Plan(items=len(examples), transforms=[t.display_name() for t in transforms],
+                exports=[e.kind for e in recipe.export])
     llm = [t for t in transforms if t.needs_backend]
     if not llm:
         return plan
