@@ -97,18 +97,21 @@ def parse_pairwise(text: str | None, n_options: int = 2) -> str:
 _RATING_TAIL = re.compile(r"(?:rating|score)\s*[:=]?\s*\**(\d+(?:\.\d+)?)\**\s*(?:/\s*10|out of 10)?\s*\.?\s*$", re.I)
 
 
+def _bracketed_or_tail(body: str, tail: re.Pattern[str], what: str, missing: str) -> str:
+    """The one [[...]] value in ``body``; without any, the value ``tail`` finds at the very end."""
+    found = _bracketed(body)
+    if found:
+        return _one(found, what)
+    match = tail.search(body)
+    if not match:
+        raise ParseError(missing)
+    return match.group(1)
+
+
 @parser("rating", "Rating: [[N]] with N in 1-10; else one 'Rating: N' at the very end")
 def parse_rating(text: str | None, n_options: int = 10, *, low: float = 1, high: float = 10) -> float:
     """Return the rating as a float in [low, high]."""
-    body = _clean(text)
-    found = _bracketed(body)
-    if found:
-        value_text = _one(found, "ratings")
-    else:
-        tail = _RATING_TAIL.search(body)
-        if not tail:
-            raise ParseError("no rating found (expected Rating: [[N]])")
-        value_text = tail.group(1)
+    value_text = _bracketed_or_tail(_clean(text), _RATING_TAIL, "ratings", "no rating found (expected Rating: [[N]])")
     try:
         value = float(value_text)
     except ValueError:
@@ -125,15 +128,8 @@ _CHOICE_TAIL = re.compile(r"(?:best|answer|choice|verdict)\s*(?:response|answer)
 @parser("choice", "[[k]] naming the best of N responses (1-based); else one 'Best: k' at the very end")
 def parse_choice(text: str | None, n_options: int = 4) -> int:
     """Return the 0-based index of the chosen response."""
-    body = _clean(text)
-    found = _bracketed(body)
-    if found:
-        value_text = _one(found, "choices")
-    else:
-        tail = _CHOICE_TAIL.search(body)
-        if not tail:
-            raise ParseError(f"no choice found (expected [[1]]..[[{n_options}]])")
-        value_text = tail.group(1)
+    value_text = _bracketed_or_tail(_clean(text), _CHOICE_TAIL, "choices",
+                                    f"no choice found (expected [[1]]..[[{n_options}]])")
     if not value_text.isdigit():
         raise ParseError(f"choice {value_text!r} is not a response number")
     value = int(value_text)
