@@ -162,17 +162,19 @@ def position_consistency(judgments: Sequence[Judgment]) -> float | None:
     return sum(1 for c in both if c.orders["AB"] == c.orders["BA"]) / len(both)
 
 
-@metric("parse_failure_rate", "share of comparisons the judge's output could not decide (parse or call failure)")
-def parse_failure_rate(judgments: Sequence[Judgment]) -> float | None:
+def _verdict_share(judgments: Sequence[Judgment], verdict: str) -> float | None:
+    """Share of all comparisons whose verdict is ``verdict``; None without comparisons."""
     comparisons = [c for j in judgments for c in j.comparisons]
     if not comparisons:
         return None
-    return sum(1 for c in comparisons if c.verdict == "failed") / len(comparisons)
+    return sum(1 for c in comparisons if c.verdict == verdict) / len(comparisons)
+
+
+@metric("parse_failure_rate", "share of comparisons the judge's output could not decide (parse or call failure)")
+def parse_failure_rate(judgments: Sequence[Judgment]) -> float | None:
+    return _verdict_share(judgments, "failed")
 
 
 @metric("tie_rate", "share of comparisons decided as a tie (including order-inconsistent pairs under 'tie')")
 def tie_rate(judgments: Sequence[Judgment]) -> float | None:
-    comparisons = [c for j in judgments for c in j.comparisons]
-    if not comparisons:
-        return None
-    return sum(1 for c in comparisons if c.verdict == "tie") / len(comparisons)
+    return _verdict_share(judgments, "tie")
