@@ -56,7 +56,7 @@ def main() -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from judgekit.backends import ChatRequest, load_backend
-    from judgekit.backends.embedded import smollm2_dir
+    from judgekit.embedded import smollm2_dir
 
     if args.threads:
         torch.set_num_threads(args.threads)

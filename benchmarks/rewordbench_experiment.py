@@ -35,7 +35,8 @@ def train_all(args: argparse.Namespace, out: Path) -> dict[str, dict]:
 
     trained = {}
     for objective in args.objectives:
-        overrides = [f"output_dir={out / objective}", f"data.limit={args.pairs}", f"max_length={args.max_length}",
+        overrides = [f"output.dir={out / objective}", "output.overwrite=true", f"pairs.limit={args.pairs}",
+                     f"max_length={args.max_length}",
                      f"optim.epochs={args.epochs}", f"optim.batch_size={args.batch_size}", f"seed={args.seed}",
                      f"optim.learning_rate={args.learning_rate}"]
         if objective != "standard":
@@ -46,26 +47,25 @@ def train_all(args: argparse.Namespace, out: Path) -> dict[str, dict]:
         config = load_config(ROOT / "train" / f"minilm-{objective}.yaml", overrides=overrides)
         manifest = _reusable(config) if args.reuse else None
         if manifest is not None:
-            print(f"== reusing {config.output_dir} (trained with the same config) ==", flush=True)
+            print(f"== reusing {config.output.dir} (trained with the same config) ==", flush=True)
         else:
             print(f"== training {objective} ==", flush=True)
             manifest = train_reward_model(config, progress=lambda line: print("  " + line, flush=True)).manifest
-        trained[objective] = {"folder": config.output_dir, "seconds": manifest["training"]["seconds"],
-                              "steps": manifest["training"]["steps"], "train_loss": manifest["training"]["train_loss"],
-                              "pairs": manifest["data"]["pairs"],
-                              "pairs_with_variant": manifest["data"]["pairs_with_variant"]}
+        trained[objective] = {"folder": config.output.dir, "seconds": manifest.training["seconds"],
+                              "steps": manifest.training["steps"], "train_loss": manifest.training["train_loss"],
+                              "pairs": manifest.data["pairs"], "pairs_with_variant": manifest.data["pairs_with_variant"]}
     return trained
 
 
-def _reusable(config) -> dict | None:
+def _reusable(config):
     """The manifest of an earlier run of exactly this config, if its folder is there."""
     from judgekit.train.manifest import MANIFEST_NAME, read_manifest
 
-    folder = Path(config.output_dir)
+    folder = Path(config.output.dir)
     if not (folder / MANIFEST_NAME).is_file():
         return None
     manifest = read_manifest(folder)
-    return manifest if manifest.get("config") == config.model_dump(mode="json") else None
+    return manifest if manifest.config == config.model_dump(mode="json") else None
 
 
 def evaluate_all(args: argparse.Namespace, out: Path, trained: dict[str, dict]):
@@ -75,7 +75,7 @@ def evaluate_all(args: argparse.Namespace, out: Path, trained: dict[str, dict]):
               for name, info in trained.items()]
     data = [str(SHARED / "llmbar" / f"{name}.json") for name in args.eval_sets]
     print(f"== evaluating with the rewordbench suite on {', '.join(args.eval_sets)} (LLMBar, held out) ==", flush=True)
-    return run_suite("rewordbench", judges, out_dir=out / "eval", data=data, limit_per_subset=args.eval_per_subset,
+    return run_suite("rewordbench", judges, out_dir=out / "eval", overwrite=True, data=data, limit_per_subset=args.eval_per_subset,
                      transforms=[*args.train_transforms, *args.unseen_transforms], seed=args.seed,
                      progress=lambda line: print("  " + line, flush=True))
 

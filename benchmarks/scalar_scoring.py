@@ -130,8 +130,8 @@ def main() -> None:
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+    from judgekit.embedded import build_minilm_reward_model
     from judgekit.judges import JudgeSpec
-    from judgekit.judges.embedded_rm import build_minilm_reward_model
     from judgekit.judges.scalar import ScalarJudge
 
     datasets = load_items(args.per_subset, args.transforms.split(","), args.data)

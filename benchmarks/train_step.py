@@ -23,16 +23,16 @@ DEFAULT_DATA = ROOT.parent / "shared" / "data" / "rm-bench" / "chat.json"
 
 
 def _pairs(data: str, n: int, transform: str, seed: int):
-    from judgekit.train.config import DataConfig, TransformRef, VariantConfig
-    from judgekit.train.pairs import attach_variants, build_pairs
-    from judgekit.train.run import load_training_examples
+    from judgekit.data import load_examples
+    from judgekit.data.pairs import PairingSpec, attach_variants, build_pairs
+    from judgekit.train.config import VariantConfig
     from judgekit.train.variants import collect_variants
 
-    examples = load_training_examples([data])
-    pairs = build_pairs(examples, DataConfig(sources=[data], pairing="diagonal", limit=n * 4), seed=seed)
+    examples = load_examples(data)
+    pairs = build_pairs(examples, PairingSpec(pairing="diagonal", limit=n * 4), seed=seed)
     wanted = {p.id.rpartition("#")[0] for p in pairs}
     variants = collect_variants([e for e in examples if e.id in wanted],
-                                VariantConfig(transforms=[TransformRef(name=transform)], seed=seed))
+                                VariantConfig(transforms=[transform], seed=seed))
     pairs = [p for p in attach_variants(pairs, variants, seed=seed) if p.variants][:n]
     if len(pairs) < n:
         sys.exit(f"only {len(pairs)} pairs got a '{transform}' rewrite; pass --pairs {len(pairs)} or another --transform")
@@ -83,7 +83,7 @@ def main() -> None:
     import torch
     from transformers.utils import logging
 
-    from judgekit.backends.embedded import minilm_dir
+    from judgekit.embedded import minilm_dir
     from judgekit.train.collate import PairCollator
     from judgekit.train.run import load_reward_model, on_cpu_keep_freed_memory
 

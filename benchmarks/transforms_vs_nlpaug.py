@@ -115,6 +115,7 @@ def compare(texts: list[str], rate: float, runs: int, only: list[str]) -> list[f
 
 
 def time_catalog(datasets, workers: int) -> float:
+    from judgekit.provenance import input_record
     from judgekit.transforms.engine import run_transforms, select_transforms
     from judgekit.transforms.manifest import write_run
 
@@ -125,11 +126,12 @@ def time_catalog(datasets, workers: int) -> float:
     with tempfile.TemporaryDirectory(prefix="judgekit-bench-") as out:
         for path, examples in datasets.items():
             outcomes = run_transforms(examples, transforms, seed=0, workers=workers)
-            manifest = write_run(Path(out) / path.stem, examples, outcomes, source=str(path), source_path=str(path),
-                                 source_format=None, seed=0)
-            for entry in manifest["transforms"]:
+            folder = Path(out) / path.stem
+            folder.mkdir()
+            manifest = write_run(folder, examples, outcomes, inputs=[input_record(str(path), path=str(path))], seed=0)
+            for entry in manifest.transforms:
                 for key in counts:
-                    counts[key] += entry["counts"][key]
+                    counts[key] += getattr(entry, key)
     seconds = time.perf_counter() - start
     after = os.times()
     parent = after.user - before.user + after.system - before.system

@@ -1,12 +1,30 @@
-"""judgekit's exception types. Every message says where (file, line, field) and what to do."""
+"""judgekit's exception types and exit codes. Every message says where (file, line, field) and what to do.
+
+Exit codes (the CLI maps exceptions to them; README "Exit codes and outputs"):
+
+    0    success
+    1    a bug in judgekit (a traceback; please report it)
+    2    bad input, a spec that does not validate, or a refused output location; nothing was written
+    3    the run finished and wrote its outputs, but calls or items failed (more than --max-error-rate)
+    4    the run was stopped: the backend refused every request (401/403/404); what was done is cached
+    5    the run was stopped by its budget (--max-cost); what was done is cached, a rerun resumes
+    130  interrupted (Ctrl-C)
+"""
 
 from __future__ import annotations
 
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+EXIT_CALLS_FAILED = 3
+EXIT_BACKEND_REFUSED = 4
+EXIT_BUDGET = 5
+EXIT_INTERRUPTED = 130
+
 
 class JudgekitError(Exception):
-    """Base class: an error a user can act on. The CLI prints it and exits with code 2."""
+    """Base class: an error a user can act on. The CLI prints it and exits with ``exit_code``."""
 
-    exit_code = 2
+    exit_code = EXIT_BAD_INPUT
 
 
 class DataError(JudgekitError):
@@ -64,5 +82,30 @@ class RegistryError(JudgekitError):
     """An unknown name, or a name registered twice."""
 
 
+class OutputError(JudgekitError):
+    """An output location judgekit refuses to write (not its own files, not writable, the input's folder)."""
+
+
 class BackendError(JudgekitError):
     """A text-generation backend failed in a way that retrying will not fix."""
+
+
+class BackendRefused(BackendError):
+    """The backend refused a request in a way every further request would repeat (bad key, model or URL).
+
+    The run stops at once; completed requests are already in the response cache.
+    """
+
+    exit_code = EXIT_BACKEND_REFUSED
+
+
+class BudgetExceeded(JudgekitError):
+    """The next requests would spend more than the run's ``--max-cost``; the run stopped before them."""
+
+    exit_code = EXIT_BUDGET
+
+
+class RunFailed(JudgekitError):
+    """The run wrote its outputs, but too many calls or items failed; the message says how many and where."""
+
+    exit_code = EXIT_CALLS_FAILED

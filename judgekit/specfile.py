@@ -50,48 +50,59 @@ def validation_message(exc: Any) -> str:
     parts = []
     for error in exc.errors():
         loc = ".".join(str(p) for p in error["loc"]) or "(top)"
-        message = "unknown field" if error["type"] == "extra_forbidden" else error["msg"]
+        message = "unknown field" if error["type"] == "extra_forbidden" else error["msg"].removeprefix("Value error, ")
         parts.append(f"field '{loc}': {message}")
     return "; ".join(parts)
 
 
-# Turns a scalar found on the way down (e.g. a transform given by name, a backend given as a spec string)
-# into a mapping that can take sub-fields: (field name or list index, value) -> dict.
-Expand = Callable[[str, Any], Any]
+# Turns a value found on the way down (a transform given by name, a backend given as a spec string) into
+# a mapping that can take sub-fields: (path of keys so far, value) -> value.
+Expand = Callable[[tuple[str, ...], Any], Any]
+
+
+def _parse_value(assignment: str, text: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(text) if text.strip() else ""
+    except yaml.YAMLError as exc:
+        raise SpecError(f"--set {assignment!r}: cannot parse the value: {exc}") from None
 
 
 def apply_overrides(raw: dict[str, Any], assignments: Sequence[str], *, expand: Expand | None = None) -> dict[str, Any]:
-    """Apply ``key.path=value`` assignments to ``raw`` (in place; also returned)."""
-    import yaml
-
-    expand = expand or (lambda _part, value: value)
+    """Apply ``key.path=value`` assignments to ``raw`` (in place; also returned). Values are YAML."""
     for assignment in assignments:
         key, sep, text = assignment.partition("=")
         if not sep or not key.strip():
             raise SpecError(f"--set {assignment!r}: expected key=value, e.g. --set data.limit=5")
-        try:
-            value = yaml.safe_load(text) if text.strip() else ""
-        except yaml.YAMLError as exc:
-            raise SpecError(f"--set {assignment!r}: cannot parse the value: {exc}") from None
-        node: Any = raw
-        parts = key.strip().split(".")
-        for depth, part in enumerate(parts):
-            last = depth == len(parts) - 1
-            if isinstance(node, list):
-                if not part.isdigit() or int(part) >= len(node):
-                    raise SpecError(f"--set {key}: '{part}' is not an index of a list of {len(node)}")
-                index = int(part)
-                if last:
-                    node[index] = value
-                else:
-                    node[index] = expand(part, node[index])
-                    node = node[index]
-            elif not isinstance(node, dict):
-                raise SpecError(f"--set {key}: '{part}' is inside {node!r}, which has no fields")
-            elif last:
-                node[part] = value
+        set_path(raw, key.strip(), _parse_value(assignment, text), expand=expand)
+    return raw
+
+
+def set_path(raw: dict[str, Any], key: str, value: Any, *, expand: Expand | None = None) -> dict[str, Any]:
+    """Set ``raw[a][b][0][c] = value`` for ``key = "a.b.0.c"``, creating missing sections; values met on the
+    way that are strings (a backend spec, a transform or judge name) are expanded into mappings first."""
+    expand = expand or (lambda _path, v: v)
+    node: Any = raw
+    parts = key.split(".")
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        path = tuple(parts[: depth + 1])
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise SpecError(f"--set {key}: '{part}' is not an index of a list of {len(node)}")
+            index = int(part)
+            if last:
+                node[index] = value
             else:
-                current = node.get(part)
-                node[part] = {} if current is None else expand(part, current)
-                node = node[part]
+                node[index] = expand(path, node[index])
+                node = node[index]
+        elif not isinstance(node, dict):
+            raise SpecError(f"--set {key}: '{part}' is inside {node!r}, which has no fields")
+        elif last:
+            node[part] = value
+        else:
+            current = node.get(part)
+            node[part] = {} if current is None else expand(path, current)
+            node = node[part]
     return raw

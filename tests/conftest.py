@@ -15,6 +15,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Shipped suites and configs name hub datasets; tests read them from the local mirror (the shared data).
+if SHARED_DATA.is_dir():
+    os.environ.setdefault("JUDGEKIT_DATA_MIRROR", str(SHARED_DATA))
 
 
 def shared_file(relative: str) -> Path:

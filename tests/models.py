@@ -1,4 +1,4 @@
-"""Locations of the offline models used by tests (wrappers around judgekit.backends.embedded)."""
+"""Locations of the offline models used by tests (wrappers around judgekit.embedded)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 
 def minilm_dir() -> Path:
-    from judgekit.backends.embedded import minilm_dir as locate
+    from judgekit.embedded import minilm_dir as locate
     from judgekit.errors import JudgekitError
 
     try:
@@ -21,7 +21,7 @@ def smollm2_tokenizer():
     """The SmolLM2 tokenizer (with its chat template), read from the GGUF file without the weights."""
     from transformers import AutoTokenizer
 
-    from judgekit.backends.embedded import smollm2_gguf
+    from judgekit.embedded import smollm2_gguf
     from judgekit.errors import JudgekitError
 
     try:

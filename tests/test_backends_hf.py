@@ -76,7 +76,7 @@ def test_spec_strings():
     spec = parse_backend_spec("openai:Qwen/Qwen2.5-7B@http://localhost:8000/v1")
     assert (spec.backend, spec.model, spec.base_url) == ("openai", "Qwen/Qwen2.5-7B", "http://localhost:8000/v1")
     assert parse_backend_spec({"backend": "vllm", "model": "m"}).label() == "vllm:m"
-    with pytest.raises(SpecError, match="expected 'embedded'"):
+    with pytest.raises(SpecError, match="unknown backend 'gpt4'"):
         parse_backend_spec("gpt4")
 
 

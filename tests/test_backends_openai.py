@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 
 from judgekit.backends import ChatRequest, load_backend
+from judgekit.errors import BackendRefused
 from tests.fake_openai import FakeOpenAI, request_key
 
 pytestmark = pytest.mark.api
@@ -114,17 +115,23 @@ def test_retry_after_is_honoured():
 @pytest.mark.parametrize("status", [401, 403, 404])
 def test_fatal_status_fails_fast_without_sending_the_rest(status, monkeypatch):
     monkeypatch.setenv("MY_KEY", "sk-secret-123456")
+    seen = []
     with FakeOpenAI(fail_status={"": status}) as server:
         backend = _backend(server, concurrency=1, api_key_env="MY_KEY")
-        out = backend.generate(_requests(10))
+        with pytest.raises(BackendRefused) as raised:
+            backend.generate(_requests(10), on_result=lambda i, g: seen.append(g))
         sent = len(server.log)
+        with pytest.raises(BackendRefused):  # and it stays refused: nothing more is sent
+            backend.generate(_requests(3))
+        assert len(server.log) == sent
         auth = set(server.authorization)
     assert sent == 1, "401/403/404 must not be retried nor repeated for every item"
-    assert all(not g.ok for g in out)
-    assert out[0].error.startswith(f"HTTP {status}") and "$MY_KEY" in out[0].error
-    assert all(g.error.startswith("not sent: ") for g in out[1:])
+    message = str(raised.value)
+    assert f"HTTP {status}" in message and "$MY_KEY" in message and "sk-secret" not in message
+    assert len(seen) == 10 and all(not g.ok for g in seen)  # every request is reported before the run stops
+    assert all(g.error.startswith("not sent: ") for g in seen if f"HTTP {status}" not in g.error)
     assert auth == {"Bearer sk-secret-123456"}
-    assert all("sk-secret" not in g.error for g in out)
+    assert all("sk-secret" not in g.error for g in seen)
 
 
 def test_bad_request_fails_only_that_request():

@@ -7,7 +7,7 @@ import os
 import pytest
 
 vllm = pytest.importorskip("vllm", reason="vllm is not installed (pip install 'judgekit[vllm]', Linux + CUDA)")
-torch = pytest.importorskip("torch")
+import torch  # noqa: E402  (required: a broken install must fail)
 
 pytestmark = [pytest.mark.gpu, pytest.mark.slow,
               pytest.mark.skipif(not torch.cuda.is_available(), reason="vllm needs a CUDA device")]
@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.gpu, pytest.mark.slow,
 
 def test_vllm_chat_greedy_and_logprobs():
     from judgekit.backends import ChatRequest, load_backend
-    from judgekit.backends.embedded import smollm2_dir
+    from judgekit.embedded import smollm2_dir
 
     model = os.environ.get("JUDGEKIT_VLLM_MODEL") or str(smollm2_dir())
     backend = load_backend({"backend": "vllm", "model": model, "cache": False, "gpu_memory_utilization": 0.3,

@@ -116,7 +116,7 @@ def test_hub_id_offline_fails_clearly():
                             capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 2
     assert "allenai/reward-bench-2-nonexistent" in result.stderr
-    assert "local path" in result.stderr
+    assert "no local file or folder" in result.stderr and "JUDGEKIT_DATA_MIRROR" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -124,8 +124,8 @@ def test_failed_convert_keeps_previous_output(tmp_path):
     out = tmp_path / "out.jsonl"
     out.write_text("previous\n")
     source = write_jsonl(tmp_path / "bad.jsonl", [GOOD, {**GOOD}])  # duplicate id on line 2
-    result = run_cli("data", "convert", str(source), str(out))
-    assert result.returncode == 2
+    result = run_cli("data", "convert", str(source), str(out), "--overwrite")
+    assert result.returncode == 2 and "duplicate id" in result.stderr
     assert out.read_text() == "previous\n"
 
 

@@ -9,15 +9,13 @@ import pytest
 import yaml
 
 from judgekit.backends.base import Backend, Generation
-from judgekit.data import load_examples, write_examples
+from judgekit.data import load_examples, select_examples, write_examples
 from judgekit.errors import DataError, SpecError
 from judgekit.eval import Suite, run_suite
 from judgekit.eval.suite import load_suite, validate_suite
-from judgekit.judges import JudgeSpec
+from judgekit.judges import GenerativeJudgeSpec
 from judgekit.judges.generative import GenerativeJudge
 from tests.conftest import shared_file
-
-pytest.importorskip("torch")
 
 
 @pytest.fixture(autouse=True)
@@ -51,24 +49,27 @@ def oracle_judge(examples) -> GenerativeJudge:
     texts = {t for e in examples for t in e.chosen}
     for outcome in run_transforms(examples, select_transforms(["rot13", "code-minify", "master-key"])).values():
         texts |= {t for e in outcome.examples for t in e.chosen}
-    spec = JudgeSpec(kind="generative", name="oracle", backend="oracle", mode="pairwise")
+    spec = GenerativeJudgeSpec(name="oracle", backend="mock", mode="pairwise")
     return GenerativeJudge(spec, backend=OracleBackend(texts))
 
 
-SUITE = {"name": "unit", "data": "sample", "limit_per_subset": 1, "transforms": ["rot13", "code-minify", "master-key"],
-         "seed": 0}
+SUITE = {"name": "unit", "data": {"sources": ["sample"], "limit_per_subset": 1},
+         "transforms": ["rot13", "code-minify", "master-key"], "seed": 0}
 
 
 def test_run_writes_a_complete_run_folder(tiny_bert_dir, tmp_path):
     suite = Suite.model_validate(SUITE)
-    examples = suite.load_data()
+    examples = list(select_examples(suite.data))
     assert len(examples) == 7 and len({e.subset for e in examples}) == 7
     report = run_suite(suite, [str(tiny_bert_dir), oracle_judge(examples)], out_dir=tmp_path / "run")
     run = tmp_path / "run"
     assert {p.name for p in run.iterdir()} == {"suite.yaml", "judgments.jsonl", "transforms.jsonl", "report.json",
-                                               "report.md", "report.html"}
+                                               "report.md", "report.html", ".judgekit.json"}
     data = json.loads((run / "report.json").read_text())
-    assert data["schema"] == "judgekit.report" and data["schema_version"] == 1
+    assert data["schema"] == "judgekit.report" and data["schema_version"] == 2
+    sample = data["inputs"][0]
+    assert sample["source"] == "sample" and len(sample["sha256"]) == 64 and sample["items"] == 60
+    assert data["templates"]["judge/pairwise"] and data["specs"]["suite"]["name"] == "unit"
     transforms = {t["name"]: t for t in data["transforms"]}
     assert transforms["code-minify"]["applied"] == 1  # the one code item
     assert transforms["code-minify"]["not_applicable"] == 6
@@ -111,17 +112,20 @@ def test_data_override_with_a_held_out_file(tiny_bert_dir, tmp_path):
     write_examples(load_examples("sample")[:5], held_out)
     report = run_suite("rewordbench", [str(tiny_bert_dir)], data=str(held_out), transforms=["rot13", "add-quotes"])
     assert report.data["suite"]["n_items"] == 5
-    assert [s["path"] for s in report.data["suite"]["data"]] == [str(held_out)]
+    assert report.data["suite"]["data"]["sources"] == [str(held_out)]
+    assert report.data["inputs"][0]["path"] == str(held_out)
     assert [t["name"] for t in report.data["transforms"]] == ["rot13", "add-quotes"]
 
 
 def test_suite_errors_are_actionable(tmp_path):
-    with pytest.raises(SpecError, match="field 'data'"):
-        validate_suite({"transforms": ["rot13"]}, source="x.yaml")
+    with pytest.raises(SpecError, match="field 'data.limit'"):
+        validate_suite({"data": {"sources": ["sample"], "limit": 0}}, source="x.yaml")
+    with pytest.raises(SpecError, match="unknown transform 'nosuch'"):
+        validate_suite({"data": "sample", "transforms": ["nosuch"]}, source="x.yaml")
     with pytest.raises(SpecError, match="unknown metric"):
         validate_suite({"data": "sample", "metrics": ["accuracy", "nope"]})
     with pytest.raises(DataError, match="no files match"):
-        Suite.model_validate({"data": str(tmp_path / "*.json")}).load_data()
+        list(select_examples(Suite.model_validate({"data": str(tmp_path / "*.json")}).data))
     with pytest.raises(SpecError, match="names no judges"):
         run_suite({"data": "sample"}, [])
 
@@ -150,7 +154,7 @@ def test_rewordbench_on_llmbar(tiny_bert_dir):
 
 def test_rewardbench2_and_rm_bench_sections(tiny_bert_dir):
     shared_file("rewardbench2/sample.jsonl")
-    rb2 = run_suite("rewardbench2-sample", [str(tiny_bert_dir)], transforms=["rot13"]).results(variant="original")[0]
+    rb2 = run_suite("rewardbench2", [str(tiny_bert_dir)], transforms=["rot13"]).results(variant="original")[0]
     scores = rb2["rewardbench2"]["scores"]
     assert set(scores) == {"Factuality", "Precise IF", "Math", "Safety", "Focus", "Ties", "overall"}
     ties = rb2["rewardbench2"]["ties"]
@@ -191,6 +195,7 @@ def test_cli_eval_report_compare(tiny_bert_dir, tmp_path):
 
 def test_shipped_suites_resolve():
     for name in ("demo", "rewordbench", "llmbar-chat-hard", "rm-bench-style", "judgebench-position"):
-        suite, base = load_suite(name)
+        suite = load_suite(name)
+        base = suite.base_dir
         assert suite.name == name and base is not None and Path(base).is_dir()
         assert suite.build_transforms()

@@ -8,10 +8,8 @@ import shutil
 import pytest
 
 from judgekit.data.example import Example, Message
-from judgekit.judges import JudgeSpec, load_judge
+from judgekit.judges import JudgeSpec, ScalarJudgeSpec, load_judge
 from judgekit.judges.scalar import ScalarJudge, fallback_text, plan_batches
-
-pytest.importorskip("torch")
 
 
 def items(n: int = 12) -> list[Example]:
@@ -21,7 +19,7 @@ def items(n: int = 12) -> list[Example]:
 
 
 def spec(folder, **options) -> JudgeSpec:
-    return JudgeSpec(kind="scalar", model=str(folder), device="cpu", **options)
+    return ScalarJudgeSpec(model=str(folder), device="cpu", **options)
 
 
 def test_scores_do_not_depend_on_batch_size(tiny_bert_dir, tmp_path):

@@ -185,7 +185,7 @@ def test_similarity_filter_uses_minilm():
 
 
 def test_clean_generation_and_checks():
-    from judgekit.backends.postprocess import clean_generation, rejection_reason
+    from judgekit.transforms.quality import clean_generation, rejection_reason
 
     assert clean_generation('Here\'s a paraphrased version:\n\n"The cat sat."') == "The cat sat."
     assert clean_generation("Paraphrase: Hello there.\n\nLet me know if you need anything else!") == "Hello there."

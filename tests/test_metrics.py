@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from judgekit.eval import metrics as M
+from judgekit.eval import statistics as M
+from judgekit.eval.metrics import METRICS, VariantContext, run_metrics
 from judgekit.eval.sections import (
     rewardbench2_scores,
     rewardbench2_ties,
@@ -15,6 +16,7 @@ from judgekit.eval.sections import (
     rm_bench_matrix,
     section_of,
 )
+from judgekit.eval.suite import MetricOptions
 from judgekit.judges.base import Comparison, Judgment
 
 
@@ -119,12 +121,27 @@ def test_generative_rates():
     judgments = [
         Judgment("a", "s", [Comparison(0, 0, "chosen", orders={"AB": "chosen", "BA": "chosen"})]),
         Judgment("b", "s", [Comparison(0, 0, "tie", orders={"AB": "chosen", "BA": "rejected"})]),
-        Judgment("c", "s", [Comparison(0, 0, "failed", orders={"AB": "failed", "BA": "chosen"})]),
+        Judgment("c", "s", [Comparison(0, 0, "failed", orders={"AB": "failed", "BA": "chosen"}, failure="parse")]),
         Judgment("d", "s", [Comparison(0, 0, "rejected", orders={"AB": "rejected"})]),
+        Judgment("e", "s", [Comparison(0, 0, "failed", orders={"AB": "failed", "BA": "failed"}, failure="call")]),
     ]
-    assert M.position_consistency(judgments) == 0.5  # a consistent, b not; c failed and d one order excluded
-    assert M.parse_failure_rate(judgments) == 0.25
-    assert M.tie_rate(judgments) == 0.25
+    context = VariantContext("j", "generative", "original", judgments, {j.id: None for j in judgments}, {},
+                             MetricOptions(), 0)
+    keys, errors = run_metrics("variant", context, ["position_consistency", "parse_failure_rate",
+                                                    "call_error_rate", "tie_rate"])
+    assert errors == {}
+    assert keys["position_consistency"] == 0.5  # a consistent, b not; c, e failed and d one order excluded
+    assert keys["parse_failure_rate"] == 0.2 and keys["call_error_rate"] == 0.2  # counted apart
+    assert keys["tie_rate"] == 0.2
+
+
+def test_every_registered_metric_is_dispatched_and_scalar_judges_skip_generative_rates():
+    judgments = [Judgment("a", "s", [Comparison(0, 0, "chosen")], scores_chosen=[1.0], scores_rejected=[0.0])]
+    context = VariantContext("j", "scalar", "original", judgments, {"a": 1.0}, {}, MetricOptions(), 0)
+    keys, errors = run_metrics("variant", context)
+    assert errors == {} and keys["accuracy"] == 1.0
+    assert "parse_failure_rate" not in keys and "call_error_rate" not in keys
+    assert {"accuracy", "drop", "sections", "call_error_rate"} <= set(METRICS.names())
 
 
 def test_rewardbench_sections_weighting():
@@ -180,6 +197,6 @@ def test_rewardbench2_ties_by_hand():
 
 
 def test_metrics_registry():
-    names = set(M.METRICS.names())
+    names = set(METRICS.names())
     assert {"accuracy", "drop", "mcnemar", "flip_rate", "score_shift", "kendall_tau", "position_consistency",
             "parse_failure_rate", "tie_rate"} <= names

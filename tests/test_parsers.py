@@ -118,4 +118,4 @@ def test_logprob_preference():
 
 def test_registry_lists_every_parser():
     assert {"pairwise", "rating", "choice", "verify"} <= set(PARSERS.names())
-    assert PARSERS.get("pairwise").parse("[[B]]") == "B"
+    assert PARSERS.get("pairwise")("[[B]]") == "B"

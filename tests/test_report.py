@@ -22,7 +22,6 @@ HOSTILE = '</script><script>window.pwned=1</script><img src=x onerror="window.pw
 @pytest.fixture(scope="module")
 def hostile_run(tiny_bert_dir, tmp_path_factory) -> Path:
     """A run over items whose text tries to break out of the HTML."""
-    pytest.importorskip("torch")
     root = tmp_path_factory.mktemp("hostile")
     items = [Example(id=f"x{k}", prompt=f"{HOSTILE} question {k}", chosen=(f"good {HOSTILE} {k}",),
                      rejected=(f"bad {k}",), subset="chat-easy" if k % 2 else "<b>subset</b>") for k in range(6)]
@@ -36,8 +35,9 @@ def hostile_run(tiny_bert_dir, tmp_path_factory) -> Path:
 
 def test_report_json_and_markdown(hostile_run):
     data = json.loads((hostile_run / "report.json").read_text())
-    assert data["schema"] == "judgekit.report" and data["schema_version"] == 1
-    for key in ("judgekit_version", "created", "suite", "transforms", "judges", "results", "items"):
+    assert data["schema"] == "judgekit.report" and data["schema_version"] == 2
+    for key in ("judgekit_version", "created", "suite", "inputs", "specs", "templates", "transforms", "judges",
+                "results", "items"):
         assert key in data
     variants = [r["variant"] for r in data["results"]]
     assert variants == ["original", "rot13", "add-quotes"]
@@ -48,7 +48,8 @@ def test_report_json_and_markdown(hostile_run):
         assert result["accuracy_ci"][0] <= result["accuracy"] <= result["accuracy_ci"][1]
     assert len(data["items"]) == 12  # every transformed item fits the viewer (25 per transform)
     markdown = (hostile_run / "report.md").read_text()
-    assert markdown.startswith("# judgekit report: hostile <suite>")
+    assert markdown.startswith("# judgekit report: hostile &lt;suite&gt;")  # Markdown renders raw HTML: escaped
+    assert "<script>" not in markdown and "<b>subset</b>" not in markdown
     assert "| rot13 |" in markdown.replace(data["results"][1]["judge"] + " ", "")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 import pytest
@@ -32,11 +31,11 @@ def _yaml(path: Path) -> dict:
 
 
 def check_prompt(path: Path) -> None:
-    from judgekit.backends.templates import PromptTemplate
+    from judgekit.templates import PromptTemplate
 
     PromptTemplate.from_string(path.read_text(encoding="utf-8"), name=str(path))  # SpecError naming the line
     if path.parent.name == "judge":
-        from judgekit.judges.templates import load_template
+        from judgekit.templates import load_template
 
         template = load_template(str(path))
         values = {"question": "Q?", "answer_a": "one", "answer_b": "two", "answer": "one", "reference": "ref",
@@ -46,49 +45,40 @@ def check_prompt(path: Path) -> None:
 
 
 def check_judge(path: Path) -> None:
-    from judgekit.judges import PARSERS
     from judgekit.judges.spec import validate_spec
-    from judgekit.judges.templates import load_template
 
-    spec = validate_spec(_yaml(path), source=str(path))
-    if spec.kind == "generative":
-        load_template(spec.template_name)
-        assert spec.parser_name in PARSERS
-        if spec.backend is not None:
-            from judgekit.backends import parse_backend_spec
-
-            parse_backend_spec(spec.backend)
+    # validation checks the kind, the backend (its own options), the template file and the parser name
+    validate_spec(_yaml(path), source=str(path))
 
 
 def check_suite(path: Path) -> None:
-    from judgekit.eval.suite import validate_suite
-    from judgekit.judges import read_spec
+    from judgekit.eval.suite import load_suite
+    from judgekit.judges import resolve_spec
 
-    suite = validate_suite(_yaml(path), source=str(path))
+    suite = load_suite(path)  # transform and metric names are checked by validation
     assert suite.build_transforms() or not suite.transforms
     for judge in suite.judges:
-        if isinstance(judge, str):
-            read_spec(judge)
+        resolve_spec(judge, base=suite.base_dir)  # judge names, files, templates, parsers
 
 
 def check_recipe(path: Path) -> None:
-    data = _yaml(path)
-    try:
-        synth = importlib.import_module("judgekit.synth")
-    except ImportError:
-        assert {"name", "transforms"} <= set(data), f"{path}: a recipe needs name and transforms"
-        return
-    synth.load_recipe(str(path))
+    from judgekit.synth import load_recipe
+    from judgekit.templates import load_template
+
+    recipe = load_recipe(path)  # transforms (with arguments), filters and the backend are checked here
+    for export in recipe.export:
+        load_template(export.template)
 
 
 def check_train(path: Path) -> None:
-    data = _yaml(path)
-    try:
-        config = importlib.import_module("judgekit.train.config")
-    except ImportError:
-        assert "kind" in data or "model" in data
-        return
-    config.parse_config(data, where=str(path))
+    from judgekit.train.config import load_config
+
+    config = load_config(path)  # variants.transforms are checked here
+    template = getattr(config, "template", None)
+    if template:
+        from judgekit.templates import load_template
+
+        load_template(template)
 
 
 CHECKS = {"prompts": check_prompt, "judges": check_judge, "eval": check_suite, "synth": check_recipe,
@@ -98,6 +88,12 @@ CHECKS = {"prompts": check_prompt, "judges": check_judge, "eval": check_suite, "
 def test_there_are_files_of_every_kind():
     kinds = {_kind(p) for p in FILES if p.suffix in (".yaml", ".yml", ".jinja", ".j2")}
     assert {"prompts", "judges", "eval", "synth"} <= kinds
+
+
+@pytest.mark.parametrize("path", FILES, ids=[_id(p) for p in FILES])
+def test_shipped_file_names_no_development_path(path: Path):
+    """Shipped files work after `pip install`: no path into this repository's development setup."""
+    assert "shared/data" not in path.read_text(encoding="utf-8"), f"{path} names the development data folder"
 
 
 @pytest.mark.parametrize("path", FILES, ids=[_id(p) for p in FILES])

@@ -31,7 +31,7 @@ def _isolated_cache(tmp_path, monkeypatch):
 def recipe_dict(server: FakeOpenAI, out: Path, **changes) -> dict:
     recipe = {
         "name": "t",
-        "data": {"source": "sample", "limit": 8},
+        "data": {"sources": ["sample"], "limit": 8},
         "backend": {"backend": "openai", "model": "fake", "base_url": server.base_url, "concurrency": 4},
         "transforms": [{"name": "paraphrase", "args": {"min_similarity": 0, "max_attempts": 2}}, "rot13"],
         "filters": [{"name": "not-refusal"}, {"name": "length-ratio", "args": {"min": 0.5, "max": 3}}],
@@ -47,9 +47,11 @@ def test_run_writes_datasets_and_a_manifest(tmp_path):
         result = run_recipe(load_recipe(recipe_dict(server, tmp_path / "out")))
     out = tmp_path / "out"
     assert sorted(p.name for p in out.iterdir()) == [
-        "manifest.json", "original.jsonl", "paraphrase_max_attempts=2_min_similarity=0.0.jsonl", "rot13.jsonl"]
+        ".judgekit.json", "manifest.json", "original.jsonl", "paraphrase_max_attempts=2_min_similarity=0.0.jsonl",
+        "rot13.jsonl"]
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest == result.manifest
+    assert manifest == json.loads(result.manifest.to_json())
+    assert manifest["inputs"][0]["source"] == "sample" and len(manifest["inputs"][0]["sha256"]) == 64
     entries = {e["transform"]: e for e in manifest["transforms"]}
     para = entries["paraphrase"]
     # chat-001's chosen response gets a refusal every time: dropped with that reason, after 2 attempts
@@ -156,15 +158,15 @@ def test_bad_template_in_a_recipe_fails_before_any_request(tmp_path):
 @pytest.mark.parametrize("name", resources.list_names("synth"))
 def test_shipped_recipes_validate_and_plan(name):
     recipe = load_recipe(name)
-    from judgekit.synth.runner import build_transforms
+    from judgekit.synth.runner import recipe_transforms
 
-    assert build_transforms(recipe)
+    assert recipe_transforms(recipe)
 
 
 @pytest.mark.parametrize("name", [n for n in resources.list_names("prompts", (".jinja",))
                                   if n.split("/")[0] in ("paraphrase", "translate", "rewrite")])
 def test_shipped_rewrite_templates_render(name):
-    from judgekit.backends.templates import PromptTemplate
+    from judgekit.templates import PromptTemplate
 
     template = PromptTemplate.load(name)
     values = {"text": "Some text.", "style": "formal", "source_language": "English", "target_language": "Spanish",
@@ -177,8 +179,10 @@ def test_shipped_rewrite_templates_render(name):
 def test_demo_recipe_with_the_embedded_model(tmp_path):
     """What `make demo` runs, on one item: the embedded SmolLM2 paraphrases, MiniLM checks, counts add up."""
     recipe = load_recipe("demo-paraphrase", ["data.limit=1", "transforms.0.args.max_attempts=1"])
-    result = run_recipe(recipe, out_dir=str(tmp_path / "demo"))
-    manifest = result.manifest
+    from judgekit.outputs import prepare_output
+
+    result = run_recipe(recipe, target=prepare_output(tmp_path / "demo", command="synth"))
+    manifest = json.loads(result.manifest.to_json())
     entry = manifest["transforms"][0]
     assert entry["kept"] + entry["dropped"] == 1
     assert manifest["usage"]["sent"] == 1 and manifest["usage"]["failures"] == 0

@@ -36,7 +36,7 @@ def test_kill_mid_run_then_resume(tmp_path):
         recipe = tmp_path / "r.yaml"
         recipe.write_text(yaml.safe_dump({
             "name": "resume",
-            "data": {"source": "sample", "limit": 40},
+            "data": {"sources": ["sample"], "limit": 40},
             "backend": {"backend": "openai", "model": "fake", "base_url": server.base_url, "concurrency": CONCURRENCY},
             "transforms": [{"name": "paraphrase", "args": {"min_similarity": 0}}],
         }))

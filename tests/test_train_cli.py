@@ -16,7 +16,7 @@ CONFIGS = sorted((ROOT / "train").glob("*.yaml"))
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
 def test_every_shipped_training_config_validates(path):
     config = load_config(path)
-    assert config.output_dir and config.base_model.startswith("embedded:")
+    assert config.output.dir and config.base_model.startswith("embedded:")
 
 
 def test_experiment_configs_differ_only_in_objective():
@@ -61,7 +61,7 @@ def test_bad_config_is_a_judgekit_error_naming_the_field(tmp_path):
     from judgekit.errors import SpecError
 
     path = tmp_path / "bad.yaml"
-    path.write_text("base_model: m\noutput_dir: o\ndata: {sources: sample}\nobjective: regularised\n")
+    path.write_text("base_model: m\noutput: {dir: o}\ndata: {sources: sample}\nobjective: regularised\n")
     with pytest.raises(SpecError, match="objective"):
         _cli(["train", str(path)])
 
@@ -69,10 +69,10 @@ def test_bad_config_is_a_judgekit_error_naming_the_field(tmp_path):
 @pytest.mark.slow
 def test_cli_trains_with_overrides_and_runs_an_eval_suite(tiny_bert_dir, tmp_path):
     suite = tmp_path / "mini.yaml"
-    suite.write_text("description: two items per subset, two transforms\ndata: sample\nlimit_per_subset: 1\n"
+    suite.write_text("description: one item per subset, two transforms\ndata: {sources: sample, limit_per_subset: 1}\n"
                      "transforms: [add-quotes, char-swap]\nseed: 0\n")
     config = tmp_path / "rm.yaml"
-    config.write_text(f"base_model: {tiny_bert_dir}\noutput_dir: {tmp_path / 'rm'}\ndata: {{sources: sample}}\n"
+    config.write_text(f"base_model: {tiny_bert_dir}\noutput: {{dir: {tmp_path / 'rm'}}}\ndata: {{sources: sample}}\n"
                       "variants: {transforms: [{name: add-quotes}]}\nobjective: regularized\nmax_length: 64\n")
     result = _cli(["train", str(config), "--set", "optim.max_steps=2", "--set", "optim.batch_size=4",
                    "--eval-suite", str(suite), "--json"])
@@ -81,6 +81,6 @@ def test_cli_trains_with_overrides_and_runs_an_eval_suite(tiny_bert_dir, tmp_pat
     assert body["data"]["pairs_with_variant"] > 0
     evaluation = body["evaluation"]
     assert Path(evaluation["folder"], "report.html").is_file()
-    results = evaluation["results"]["rm"]
-    assert set(results) == {"original", "add-quotes", "char-swap"}
-    assert results["char-swap"]["drop"] is not None
+    results = evaluation["results"]
+    assert set(results) == {"rm / original", "rm / add-quotes", "rm / char-swap"}
+    assert results["rm / char-swap"]["drop"] is not None

@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-
-torch = pytest.importorskip("torch")
+import torch
 
 from judgekit.train.losses import (  # noqa: E402
     augmentation_loss,

@@ -6,16 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
-torch = pytest.importorskip("torch")
-
-from judgekit.data import load_examples, write_examples  # noqa: E402
-from judgekit.errors import DataError, SpecError  # noqa: E402
-from judgekit.train.collate import PairCollator  # noqa: E402
-from judgekit.train.config import DataConfig, load_config, parse_config  # noqa: E402
-from judgekit.train.losses import objective_loss  # noqa: E402
-from judgekit.train.manifest import read_manifest  # noqa: E402
-from judgekit.train.pairs import PairReport, attach_variants, build_pairs  # noqa: E402
+from judgekit.data import load_examples, write_examples
+from judgekit.data.pairs import PairingSpec, PairReport, attach_variants, build_pairs
+from judgekit.errors import DataError, SpecError
+from judgekit.train.collate import PairCollator
+from judgekit.train.config import load_config
+from judgekit.train.losses import objective_loss
+from judgekit.train.manifest import read_manifest
 
 
 def _rewrite(text: str) -> str:
@@ -36,8 +35,9 @@ def variant_file(tmp_path_factory) -> Path:
 def _config(model_dir: Path, out: Path, variants: Path, **changes) -> dict:
     raw = {
         "base_model": str(model_dir),
-        "output_dir": str(out),
-        "data": {"sources": ["sample"], "limit": 12},
+        "output": {"dir": str(out)},
+        "data": {"sources": ["sample"]},
+        "pairs": {"limit": 12},
         "variants": {"sources": [str(variants)]},
         "objective": "regularized",
         "alpha": 10.0,
@@ -52,7 +52,7 @@ def _config(model_dir: Path, out: Path, variants: Path, **changes) -> dict:
 
 def test_pairing_modes_expand_a_style_matrix():
     item = load_examples("sample")[0].replace(chosen=("c0", "c1", "c2"), rejected=("r0", "r1", "r2"))
-    ids = lambda mode, **kw: [p.id for p in build_pairs([item], DataConfig(sources=["x"], pairing=mode, **kw), seed=0)]  # noqa: E731
+    ids = lambda mode, **kw: [p.id for p in build_pairs([item], PairingSpec(pairing=mode, **kw), seed=0)]  # noqa: E731
     assert ids("first") == [f"{item.id}#0-0"]
     assert len(ids("all")) == 9
     assert ids("diagonal") == [f"{item.id}#{i}-{i}" for i in range(3)]
@@ -61,23 +61,22 @@ def test_pairing_modes_expand_a_style_matrix():
 
 
 def test_skip_per_subset_holds_out_exactly_what_an_eval_limit_per_subset_tests_on():
+    from judgekit.data import select_examples
     from judgekit.eval.suite import load_suite
 
     items = load_examples("sample")
-    report = PairReport()
-    trained = {p.id.rpartition("#")[0] for p in build_pairs(items, DataConfig(sources=["sample"], skip_per_subset=2),
-                                                           seed=0, report=report)}
-    suite, _ = load_suite("demo")
-    evaluated = {e.id for e in suite.model_copy(update={"limit_per_subset": 2}).load_data()}
+    config = load_config("demo-standard", overrides=["data.skip_per_subset=2"])
+    trained = {e.id for e in select_examples(config.data)}
+    suite = load_suite("demo", overrides=["data.limit_per_subset=2"])
+    evaluated = {e.id for e in select_examples(suite.data)}
     subsets = {e.subset for e in items}
     assert len(evaluated) == 2 * len(subsets) and not trained & evaluated
     assert trained | evaluated == {e.id for e in items}
-    assert sum(report.left_out.values()) == 2 * len(subsets)
 
 
 def test_variants_attach_by_source_id_and_report_the_rest(variant_file):
     report = PairReport()
-    pairs = build_pairs(load_examples("sample")[:20], DataConfig(sources=["sample"]), seed=0, report=report)
+    pairs = build_pairs(load_examples("sample")[:20], PairingSpec(), seed=0, report=report)
     attached = attach_variants(pairs, {"rw": load_examples(variant_file)}, seed=0, report=report)
     with_variant = [p for p in attached if p.variants]
     assert report.pairs_with_variant == len(with_variant) <= 12
@@ -89,7 +88,7 @@ def test_variants_attach_by_source_id_and_report_the_rest(variant_file):
 def test_collator_concatenates_chosen_rejected_and_rewrites(tiny_bert_dir, variant_file):
     from transformers import AutoTokenizer
 
-    pairs = attach_variants(build_pairs(load_examples("sample")[:4], DataConfig(sources=["s"]), seed=0),
+    pairs = attach_variants(build_pairs(load_examples("sample")[:4], PairingSpec(), seed=0),
                             {"rw": load_examples(variant_file)}, seed=0)
     batch = PairCollator(AutoTokenizer.from_pretrained(tiny_bert_dir), 64)(pairs)
     assert batch["input_ids"].shape[0] == 4 * 4
@@ -121,9 +120,9 @@ def _weights(folder: Path) -> dict[str, torch.Tensor]:
 def test_short_run_changes_every_parameter_and_lowers_the_loss(tiny_bert_dir, variant_file, tmp_path):
     from judgekit.train.run import prepare_pairs, train_reward_model
 
-    config = parse_config(_config(tiny_bert_dir, tmp_path / "rm", variant_file,
+    config = load_config(_config(tiny_bert_dir, tmp_path / "rm", variant_file,
                                   optim={"batch_size": 4, "max_steps": 12, "learning_rate": 2e-3, "logging_steps": 1}))
-    pairs, _ = prepare_pairs(config, PairReport())
+    pairs, _, _ = prepare_pairs(config, PairReport())
     before = _loss_on(tiny_bert_dir, pairs)
     result = train_reward_model(config)
     after = _loss_on(result.output_dir, pairs)
@@ -135,13 +134,14 @@ def test_short_run_changes_every_parameter_and_lowers_the_loss(tiny_bert_dir, va
     assert not unchanged, f"parameters not updated: {unchanged}"
 
     manifest = read_manifest(result.output_dir)
-    assert manifest["objective"] == "regularized" and manifest["alpha"] == 10.0
-    assert manifest["data"]["pairs"] == 12 and manifest["data"]["pairs_with_variant"] >= 1
-    assert len(manifest["data"]["sources"]["sample"]) == 64
-    assert manifest["variants"]["sources"][str(variant_file)] is not None
-    assert manifest["versions"]["torch"] and manifest["versions"]["transformers"]
-    assert "model.safetensors" in manifest["outputs"]
-    assert any("loss_consistency" in row for row in manifest["training"]["log"])
+    assert manifest.objective == "regularized" and manifest.alpha == 10.0
+    assert manifest.data["pairs"] == 12 and manifest.data["pairs_with_variant"] >= 1
+    inputs = {i.source: i for i in manifest.inputs}
+    assert len(inputs["sample"].sha256) == 64 and inputs["sample"].items == 60
+    assert inputs[str(variant_file)].sha256 is not None
+    assert manifest.versions["torch"] and manifest.versions["transformers"]
+    assert "model.safetensors" in manifest.outputs
+    assert any("loss_consistency" in row for row in manifest.training["log"])
 
 
 @pytest.mark.slow
@@ -149,16 +149,16 @@ def test_resume_from_checkpoint_equals_an_uninterrupted_run(tiny_bert_dir, varia
     from judgekit.train.run import train_reward_model
 
     optim = {"batch_size": 4, "max_steps": 6, "learning_rate": 1e-3, "logging_steps": 1, "save_steps": 3}
-    full = train_reward_model(parse_config(_config(tiny_bert_dir, tmp_path / "full", variant_file, optim=optim)))
+    full = train_reward_model(load_config(_config(tiny_bert_dir, tmp_path / "full", variant_file, optim=optim)))
     checkpoint = tmp_path / "full.checkpoints" / "checkpoint-3"
     assert checkpoint.is_dir()
-    resumed = train_reward_model(parse_config(_config(tiny_bert_dir, tmp_path / "resumed", variant_file, optim=optim,
+    resumed = train_reward_model(load_config(_config(tiny_bert_dir, tmp_path / "resumed", variant_file, optim=optim,
                                                       resume_from_checkpoint=str(checkpoint))))
     a, b = _weights(full.output_dir), _weights(resumed.output_dir)
     assert a.keys() == b.keys()
     for name in a:
         assert torch.allclose(a[name], b[name], atol=1e-6), name
-    assert full.manifest["training"]["steps"] == resumed.manifest["training"]["steps"] == 6
+    assert full.manifest.training["steps"] == resumed.manifest.training["steps"] == 6
 
 
 @pytest.mark.slow
@@ -170,7 +170,7 @@ def test_lora_run_saves_a_merged_ordinary_folder(tiny_bert_dir, variant_file, tm
     raw = _config(tiny_bert_dir, tmp_path / "lora", variant_file, objective="augmented",
                   lora={"r": 4, "alpha": 8, "target_modules": ["query", "value"]},
                   optim={"batch_size": 4, "max_steps": 2, "learning_rate": 1e-3})
-    result = train_reward_model(parse_config(raw))
+    result = train_reward_model(load_config(raw))
     model = AutoModelForSequenceClassification.from_pretrained(result.output_dir)
     assert model.config.num_labels == 1
     assert not any("lora" in name for name in _weights(result.output_dir))
@@ -178,13 +178,13 @@ def test_lora_run_saves_a_merged_ordinary_folder(tiny_bert_dir, variant_file, tm
 
 def test_config_errors_name_the_field(tmp_path):
     with pytest.raises(SpecError, match="variants"):
-        parse_config({"base_model": "m", "output_dir": "o", "data": {"sources": "sample"}, "objective": "regularized"})
+        load_config({"base_model": "m", "output": {"dir": "o"}, "data": {"sources": "sample"}, "objective": "regularized"})
     with pytest.raises(SpecError, match="objective"):
-        parse_config({"base_model": "m", "output_dir": "o", "data": {"sources": "sample"}, "objective": "other"})
+        load_config({"base_model": "m", "output": {"dir": "o"}, "data": {"sources": "sample"}, "objective": "other"})
     with pytest.raises(SpecError, match="learning_rat"):
-        parse_config({"base_model": "m", "output_dir": "o", "data": {"sources": "sample"}, "optim": {"learning_rat": 1}})
+        load_config({"base_model": "m", "output": {"dir": "o"}, "data": {"sources": "sample"}, "optim": {"learning_rat": 1}})
     path = tmp_path / "c.yaml"
-    path.write_text("base_model: m\noutput_dir: o\ndata: {sources: sample}\n")
+    path.write_text("base_model: m\noutput: {dir: o}\ndata: {sources: sample}\n")
     config = load_config(path, overrides=["optim.learning_rate=0.5", "alpha=3", "data.limit=7"])
     assert config.optim.learning_rate == 0.5 and config.alpha == 3 and config.data.limit == 7
 
@@ -195,18 +195,21 @@ def test_no_rewrite_for_any_pair_is_an_error(tiny_bert_dir, tmp_path):
     unrelated = tmp_path / "v.jsonl"
     item = load_examples("sample")[0]
     write_examples([item.replace(id="nothing-matches")], unrelated)
-    config = parse_config(_config(tiny_bert_dir, tmp_path / "o", unrelated))
+    config = load_config(_config(tiny_bert_dir, tmp_path / "o", unrelated))
     with pytest.raises(DataError, match="no training pair got a rewrite"):
         prepare_pairs(config, PairReport())
 
 
-def test_manifest_is_json(tmp_path):
+def test_manifest_is_typed_json_with_output_hashes(tmp_path):
+    from judgekit.provenance import TrainingManifest
     from judgekit.train.manifest import write_manifest
 
     (tmp_path / "weights.bin").write_bytes(b"abc")
-    write_manifest(tmp_path, {"kind": "reward-model"})
+    write_manifest(tmp_path, TrainingManifest(kind="reward-model", config={}, base_model={}, inputs=[], data={},
+                                              training={}, versions={"judgekit": "x"}))
     body = json.loads((tmp_path / "training_manifest.json").read_text())
     assert body["outputs"]["weights.bin"] == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert read_manifest(tmp_path).kind == "reward-model"
 
 
 def test_training_input_matches_what_the_scalar_judge_scores(tiny_bert_dir):
@@ -241,7 +244,7 @@ def test_variants_from_a_transform_output_folder(tmp_path):
     sets = dataset_variants(VariantConfig(sources=[str(out)]))
     assert sorted(sets) == ["t/add-quotes", "t/char-swap"]
     report = PairReport()
-    pairs = attach_variants(build_pairs(load_examples("sample"), DataConfig(sources=["sample"]), seed=0), sets,
+    pairs = attach_variants(build_pairs(load_examples("sample"), PairingSpec(), seed=0), sets,
                             seed=0, per_pair=2, report=report)
     assert report.pairs_with_variant == len(pairs) == 60
     assert {v.origin for p in pairs for v in p.variants} == {"t/add-quotes", "t/char-swap"}
@@ -264,7 +267,7 @@ def test_gradient_accumulation_equals_one_big_batch(tmp_path, variant_file):
     for name, batch, accumulate in (("big", 4, 1), ("accumulated", 2, 2)):
         optim = {"optimizer": "sgd", "batch_size": batch, "gradient_accumulation_steps": accumulate, "max_steps": 1,
                  "learning_rate": 0.5, "lr_scheduler": "constant"}
-        runs[name] = train_reward_model(parse_config(_config(base, tmp_path / name, variant_file, optim=optim)))
+        runs[name] = train_reward_model(load_config(_config(base, tmp_path / name, variant_file, optim=optim)))
     a, b, start = _weights(runs["big"].output_dir), _weights(runs["accumulated"].output_dir), _weights(base)
     assert not torch.equal(a["classifier.weight"], start["classifier.weight"])
     for name in a:
@@ -277,9 +280,9 @@ def test_bf16_training_on_a_gpu(tiny_bert_dir, variant_file, tmp_path):
 
     raw = _config(tiny_bert_dir, tmp_path / "bf16", variant_file, precision="bf16",
                   optim={"batch_size": 4, "max_steps": 2, "learning_rate": 1e-3})
-    result = train_reward_model(parse_config(raw))
-    assert result.manifest["training"]["bf16"] is True
-    assert result.manifest["training"]["device"].startswith("cuda")
+    result = train_reward_model(load_config(raw))
+    assert result.manifest.training["bf16"] is True
+    assert result.manifest.training["device"].startswith("cuda")
 
 
 def test_bf16_without_a_gpu_is_a_clear_error(tiny_bert_dir, variant_file, tmp_path):

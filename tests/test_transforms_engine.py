@@ -223,18 +223,18 @@ def test_cli_writes_sets_and_manifest_reproducibly(tmp_path):
     for name in files:
         assert (out_a / name).read_bytes() == (out_b / name).read_bytes(), name
     manifest = json.loads((out_a / "manifest.json").read_text())
-    assert manifest["seed"] == 5 and manifest["source"]["items"] == 60
-    assert manifest["source"]["sha256"] == hashlib.sha256(Path(manifest["source"]["path"]).read_bytes()).hexdigest()
+    source = manifest["inputs"][0]
+    assert manifest["seed"] == 5 and source["items"] == 60 and manifest["original"]["items"] == 60
+    assert source["sha256"] == hashlib.sha256(Path(source["path"]).read_bytes()).hexdigest()
     assert manifest["versions"]["judgekit"] and manifest["versions"]["python"]
     for entry in manifest["transforms"]:
         data = (out_a / entry["file"]).read_bytes()
         assert entry["sha256"] == hashlib.sha256(data).hexdigest()
-        assert entry["counts"]["transformed"] == len(data.splitlines())
-        counts = entry["counts"]
-        assert counts["transformed"] + counts["not_applicable"] + counts["failed"] == 60
-        assert sum(entry["not_applicable_reasons"].values()) == counts["not_applicable"]
+        assert entry["transformed"] == len(data.splitlines())
+        assert entry["transformed"] + entry["not_applicable"] + entry["failed"] == 60
+        assert sum(entry["not_applicable_reasons"].values()) == entry["not_applicable"]
     minify = next(e for e in manifest["transforms"] if e["name"] == "code-minify")
-    assert minify["counts"] == {"transformed": 10, "not_applicable": 50, "failed": 0}
+    assert (minify["transformed"], minify["not_applicable"], minify["failed"]) == (10, 50, 0)
     assert len((out_a / "original.jsonl").read_text().splitlines()) == 60
 
 
@@ -286,9 +286,9 @@ def test_cli_refuses_to_replace_a_folder_it_did_not_write(tmp_path):
     precious.mkdir()
     (precious / "notes.txt").write_text("keep me")
     run = _cli("transform", "sample", "-t", "rot13", "--out", str(precious))
-    assert run.returncode == 2 and "not an earlier `judgekit transform` output" in run.stderr
+    assert run.returncode == 2 and "judgekit did not write (notes.txt)" in run.stderr
     assert (precious / "notes.txt").read_text() == "keep me"
     rerun = tmp_path / "again"
     assert _cli("transform", "sample", "-t", "rot13", "--out", str(rerun)).returncode == 0
     assert _cli("transform", "sample", "-t", "rot2", "--out", str(rerun)).returncode == 0  # its own output: replaced
-    assert sorted(p.name for p in rerun.iterdir()) == ["manifest.json", "original.jsonl", "rot2.jsonl"]
+    assert sorted(p.name for p in rerun.iterdir()) == [".judgekit.json", "manifest.json", "original.jsonl", "rot2.jsonl"]

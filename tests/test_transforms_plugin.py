@@ -76,4 +76,4 @@ def test_plugin_shows_in_ls_and_runs_from_the_cli(plugin_site, tmp_path):
     assert run.returncode == 0, run.stderr
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["transforms"][0]["name"] == "fixture-shout"
-    assert manifest["transforms"][0]["counts"]["transformed"] == 60
+    assert manifest["transforms"][0]["transformed"] == 60

@@ -1,4 +1,4 @@
-"""Text-generation backends (openai-compatible, hf, vllm, llamacpp), the response cache and prompt templates.
+"""Text-generation backends (openai-compatible, hf, vllm, llamacpp, mock) and the response cache.
 
 Heavy libraries load lazily: importing this package never imports openai, torch or transformers.
 """

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from judgekit.data.example import Message
+from judgekit.errors import BackendRefused
 from judgekit.registry import Registry
 
 Emit = Callable[[int, "Generation"], None]
@@ -155,13 +156,19 @@ class UsageSummary:
 class Backend:
     """Base class for text-generation backends.
 
-    Subclasses set ``name``, implement `identity` and `_generate`; callers use `generate`.
+    Subclasses are registered with ``@BACKENDS.register(name)``, declare ``Options`` (a
+    `judgekit.backends.spec.BackendSpec` subclass with their own fields), take that spec in ``__init__``,
+    and implement `identity` and `_generate`; callers use `generate`. A backend that learns every further
+    request would fail the same way (a bad key, model or URL) sets ``refused`` to the reason: `generate`
+    then raises `BackendRefused` after reporting what completed, and refuses to send anything more.
     """
 
     name: str = ""
+    Options: Any = None
 
     def __init__(self) -> None:
         self.usage = UsageSummary()
+        self.refused: str | None = None
 
     def identity(self) -> dict[str, Any]:
         """What makes outputs of this backend differ (backend name, model, revision, ...); no secrets."""
@@ -184,6 +191,8 @@ class Backend:
             progress: called with 1 each time a request completes (drives progress bars).
             on_result: called with (index, generation) as each request completes.
         """
+        if self.refused:
+            raise BackendRefused(self.refused)
         results: list[Generation | None] = [None] * len(requests)
         self.usage.requests += len(requests)
 
@@ -202,6 +211,8 @@ class Backend:
         missing = [i for i, r in enumerate(results) if r is None]
         for index in missing:  # a backend that lost a request reports it, it does not vanish
             emit(index, Generation(text=None, error="internal: the backend returned no result for this request"))
+        if self.refused:
+            raise BackendRefused(self.refused)
         return [r for r in results if r is not None]
 
     def close(self) -> None:  # noqa: B027 - optional hook
@@ -214,5 +225,5 @@ class Backend:
         self.close()
 
 
-# name -> factory(spec: BackendSpec) -> Backend (see judgekit.backends.spec.load_backend)
-BACKENDS: Registry[Callable[..., Backend]] = Registry("backend")
+# name -> Backend subclass, built from its Options by judgekit.backends.spec.load_backend
+BACKENDS: Registry[type[Backend]] = Registry("backend")

@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS responses (
 
 
 def default_cache_path() -> Path:
-    from judgekit.backends.embedded import cache_root
+    from judgekit.embedded import cache_root
 
     return cache_root() / "responses.sqlite"
 
@@ -133,6 +133,14 @@ class CachedBackend(Backend):
     @property
     def usage(self):  # type: ignore[override]
         return self.inner.usage
+
+    @property
+    def refused(self) -> str | None:  # type: ignore[override]
+        return self.inner.refused
+
+    @property
+    def spec(self) -> Any:
+        return getattr(self.inner, "spec", None)
 
     def identity(self) -> dict[str, Any]:
         return self.inner.identity()

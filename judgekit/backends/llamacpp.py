@@ -10,22 +10,36 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
 from judgekit.backends.base import BACKENDS, Backend, ChatRequest, Emit, Generation, Usage
 from judgekit.backends.spec import EMBEDDED, BackendSpec
 from judgekit.errors import BackendError
 
 
-class LlamaCppBackend(Backend):
-    name = "llamacpp"
+class LlamaCppOptions(BackendSpec):
+    """Options of the `llamacpp` backend (llama-cpp-python)."""
 
-    def __init__(self, spec: BackendSpec) -> None:
+    backend: str = "llamacpp"
+    n_ctx: int = Field(4096, ge=16)
+    n_gpu_layers: int = 0
+
+
+@BACKENDS.register("llamacpp")
+class LlamaCppBackend(Backend):
+    """GGUF models via llama-cpp-python (optional extra)."""
+
+    name = "llamacpp"
+    Options = LlamaCppOptions
+
+    def __init__(self, spec: LlamaCppOptions) -> None:
         super().__init__()
         self.spec = spec
         self._llm = None
 
     def model_path(self) -> Path:
         if self.spec.model in (None, "", EMBEDDED):
-            from judgekit.backends.embedded import smollm2_gguf
+            from judgekit.embedded import smollm2_gguf
 
             return smollm2_gguf()
         return Path(str(self.spec.model)).expanduser()
@@ -59,9 +73,3 @@ class LlamaCppBackend(Backend):
                                        usage=Usage(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0))))
             except Exception as exc:  # noqa: BLE001
                 emit(index, Generation(text=None, error=f"llamacpp: {type(exc).__name__}: {exc}"))
-
-
-@BACKENDS.register("llamacpp")
-def llamacpp_backend(spec: BackendSpec) -> Backend:
-    """GGUF models via llama-cpp-python (optional extra)."""
-    return LlamaCppBackend(spec)

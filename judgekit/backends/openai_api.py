@@ -5,8 +5,13 @@ chat-completions body with the client's low-level ``post`` (documented for custo
 the SDK's per-request parameter transform and typed-model parsing: about a third less CPU per request.
 Async under the hood (one event loop per `generate` call), bounded concurrency, optional requests- and
 tokens-per-minute limits, tenacity retries with jittered exponential backoff that honour ``Retry-After``
-on 429/5xx/timeouts/connection errors/malformed or empty replies. 400/401/403/404 fail fast: 401/403/404
-mean every other request would fail too, so the rest of the batch is reported failed without being sent.
+on 429/5xx/timeouts/connection errors/malformed or empty replies. 400 fails the request. 401/403/404 mean
+every other request would fail too: the backend is marked refused, nothing more is sent (requests waiting
+for a slot are reported "not sent"), and `generate` raises `BackendRefused` (exit code 4).
+
+The base URL is resolved once, as the SDK would: ``base_url`` from the spec, else ``OPENAI_BASE_URL``, else
+``OPENAI_API_BASE``, else https://api.openai.com/v1. That resolved URL is what the identity (and so the
+response cache key, manifests and reports) records.
 """
 
 from __future__ import annotations
@@ -20,9 +25,13 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlparse
 
+from pydantic import Field, field_validator
+
 from judgekit.backends.base import BACKENDS, Backend, ChatRequest, Emit, Generation, Usage
 from judgekit.backends.spec import BackendSpec
 from judgekit.errors import BackendError
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 _FATAL_STATUS = {401: "unauthorized", 403: "forbidden", 404: "not found"}
 
@@ -88,29 +97,58 @@ def _estimate_tokens(request: ChatRequest) -> int:
     return sum(len(m.content) for m in request.messages) // 4 + 4 * len(request.messages) + request.max_tokens
 
 
+class OpenAIOptions(BackendSpec):
+    """Options of the `openai` backend (any OpenAI-compatible chat-completions server)."""
+
+    backend: str = "openai"
+    base_url: str | None = Field(None, description="server URL; default $OPENAI_BASE_URL, else api.openai.com")
+    api_key_env: str = Field("OPENAI_API_KEY", description="NAME of the environment variable holding the key")
+    concurrency: int = Field(16, ge=1, le=4096, description="requests in flight at once")
+    requests_per_minute: float | None = Field(None, gt=0)
+    tokens_per_minute: float | None = Field(None, gt=0)
+    timeout: float = Field(120.0, gt=0, description="seconds per request attempt")
+    max_retries: int = Field(6, ge=0, le=100)
+    max_backoff: float = Field(60.0, gt=0, description="longest wait between retries, seconds")
+    extra_body: dict[str, Any] = Field(default_factory=dict, description="extra JSON fields sent with each request")
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_name(cls, value: str) -> str:
+        if not value.replace("_", "").isalnum() or value.startswith("sk-"):
+            raise ValueError("api_key_env is the NAME of an environment variable (e.g. OPENAI_API_KEY), "
+                             "never the key itself")
+        return value
+
+
+def resolve_base_url(spec: OpenAIOptions) -> str:
+    """The URL requests actually go to (the spec's, else the SDK's environment variables, else OpenAI's)."""
+    url = spec.base_url or os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE") or DEFAULT_BASE_URL
+    return url.strip().rstrip("/")
+
+
+@BACKENDS.register("openai")
 class OpenAIBackend(Backend):
-    """Chat completions over HTTP with `openai.AsyncOpenAI`."""
+    """Any OpenAI-compatible chat-completions server (OpenAI, vllm serve, llama.cpp server, TGI, ...)."""
 
     name = "openai"
+    Options = OpenAIOptions
 
-    def __init__(self, spec: BackendSpec) -> None:
+    def __init__(self, spec: OpenAIOptions) -> None:
         super().__init__()
         if not spec.model:
             raise BackendError("the openai backend needs a model name (backend.model)")
         self.spec = spec
+        self.base_url = resolve_base_url(spec)
         key = os.environ.get(spec.api_key_env)
         if not key:
-            if spec.base_url is None:
-                raise BackendError(f"no API key: set the environment variable {spec.api_key_env} (or point "
-                                   "backend.base_url at a local server)")
-            if not _local(spec.base_url):
-                raise BackendError(f"no API key for {spec.base_url}: set the environment variable {spec.api_key_env}")
+            if not _local(self.base_url):
+                raise BackendError(f"no API key for {self.base_url}: set the environment variable {spec.api_key_env}"
+                                   " (or point backend.base_url at a local server)")
             key = "not-needed"  # local servers (vllm serve, llama.cpp) accept any key
         self._key = key
 
     def identity(self) -> dict[str, Any]:
-        identity: dict[str, Any] = {"backend": "openai", "model": self.spec.model,
-                                    "base_url": (self.spec.base_url or "https://api.openai.com/v1").rstrip("/")}
+        identity: dict[str, Any] = {"backend": "openai", "model": self.spec.model, "base_url": self.base_url}
         if self.spec.extra_body:
             identity["extra_body"] = self.spec.extra_body
         return identity
@@ -144,7 +182,7 @@ class OpenAIBackend(Backend):
         import openai
 
         spec = self.spec
-        client = openai.AsyncOpenAI(api_key=self._key, base_url=spec.base_url, timeout=spec.timeout, max_retries=0)
+        client = openai.AsyncOpenAI(api_key=self._key, base_url=self.base_url, timeout=spec.timeout, max_retries=0)
         slots = asyncio.Semaphore(spec.concurrency)
         rpm = RateLimiter(spec.requests_per_minute) if spec.requests_per_minute else None
         tpm = RateLimiter(spec.tokens_per_minute) if spec.tokens_per_minute else None
@@ -160,6 +198,7 @@ class OpenAIBackend(Backend):
                     generation = await self._call(client, request, slots, rpm, tpm, fatal)
                 except _FatalError as exc:
                     fatal.append(str(exc))
+                    self.refused = self.refused or str(exc)
                     generation = Generation(text=None, error=str(exc))
                 emit(index, generation)
 
@@ -226,8 +265,8 @@ class OpenAIBackend(Backend):
         except openai.APIStatusError as exc:
             message = self._scrub(_describe(exc))
             if exc.status_code in _FATAL_STATUS:
-                raise _FatalError(f"{message} — check backend.model, backend.base_url and the key in "
-                                  f"${spec.api_key_env}") from None
+                raise _FatalError(f"{self.base_url} refused the request ({message}): check backend.model, "
+                                  f"backend.base_url and the key in ${spec.api_key_env}") from None
             return Generation(text=None, error=message)
         except Exception as exc:  # noqa: BLE001 - one request's failure must not sink the batch
             return Generation(text=None, error=self._scrub(_describe(exc)))
@@ -295,9 +334,3 @@ def _parse(response: Any, request: ChatRequest) -> Generation:
         if content:
             top = {t["token"]: float(t["logprob"]) for t in content[0].get("top_logprobs") or []}
     return Generation(text=text, finish_reason=finish, usage=counted, top_logprobs=top)
-
-
-@BACKENDS.register("openai")
-def openai_backend(spec: BackendSpec) -> Backend:
-    """Any OpenAI-compatible chat-completions server (OpenAI, vllm serve, llama.cpp server)."""
-    return OpenAIBackend(spec)

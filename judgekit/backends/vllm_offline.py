@@ -8,17 +8,35 @@ to `LLM.chat` at once (vLLM schedules and batches), one `SamplingParams` per req
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from judgekit.backends.base import BACKENDS, Backend, ChatRequest, Emit, Generation, Usage
 from judgekit.backends.spec import BackendSpec
 from judgekit.errors import BackendError
 
 
-class VLLMBackend(Backend):
-    name = "vllm"
+class VLLMOptions(BackendSpec):
+    """Options of the `vllm` backend (offline vllm.LLM)."""
 
-    def __init__(self, spec: BackendSpec) -> None:
+    backend: str = "vllm"
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    revision: str | None = None
+    tensor_parallel_size: int = Field(1, ge=1)
+    gpu_memory_utilization: float = Field(0.9, gt=0, le=1)
+    max_model_len: int | None = None
+    trust_remote_code: bool = False
+
+
+@BACKENDS.register("vllm")
+class VLLMBackend(Backend):
+    """Offline vLLM (LLM.chat + SamplingParams) on local GPUs."""
+
+    name = "vllm"
+    Options = VLLMOptions
+
+    def __init__(self, spec: VLLMOptions) -> None:
         super().__init__()
         if not spec.model or spec.model == "embedded":
             raise BackendError("the vllm backend needs backend.model (a hub id or a local folder)")
@@ -77,9 +95,3 @@ def _to_generation(request: ChatRequest, output: Any) -> Generation:
         top = {lp.decoded_token: float(lp.logprob) for lp in completion.logprobs[0].values()}
     usage = Usage(len(output.prompt_token_ids or []), len(completion.token_ids or []))
     return Generation(text=completion.text, finish_reason=completion.finish_reason, usage=usage, top_logprobs=top)
-
-
-@BACKENDS.register("vllm")
-def vllm_backend(spec: BackendSpec) -> Backend:
-    """Offline vLLM (LLM.chat + SamplingParams) on local GPUs."""
-    return VLLMBackend(spec)

@@ -4,61 +4,102 @@ from __future__ import annotations
 
 import click
 
+from judgekit.cli.options import (
+    absolute_if_local,
+    check_error_rate,
+    max_error_rate_option,
+    overwrite_option,
+    set_option,
+)
+
 
 @click.command("eval")
 @click.argument("suite")
 @click.option("--judge", "-j", "judges", multiple=True, metavar="NAME|YAML|FOLDER",
-              help="a judge spec name (see `judgekit ls judges`), a YAML file, or a local reward-model folder "
-                   "(AutoModelForSequenceClassification, num_labels=1); repeatable; default: the suite's judges")
+              help="a judge spec name (see `judgekit ls judges`), a YAML file, or a local model folder; repeatable; "
+                   "default: the suite's judges")
+@set_option("suite")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="run folder to write (default: runs/<suite>-<UTC time>)")
+@overwrite_option
 @click.option("--data", "data", multiple=True, metavar="PATH",
-              help="replace the suite's data (file, glob, saved datasets folder, hub id or 'sample'); repeatable")
+              help="replace the suite's data sources (file, glob, saved datasets folder, hub id or 'sample'); repeatable")
 @click.option("--transforms", "-t", "transforms", multiple=True, metavar="SELECTOR",
               help="replace the suite's transforms: names, families, globs, 'name(arg=v)', a+b, or 'all'")
-@click.option("--limit", type=click.IntRange(min=1), help="first N items overall")
-@click.option("--limit-per-subset", type=click.IntRange(min=1), help="first N items of each subset")
+@click.option("--limit", type=click.IntRange(min=1), help="first N items overall (data.limit)")
+@click.option("--limit-per-subset", type=click.IntRange(min=1), help="first N items of each subset (data.limit_per_subset)")
 @click.option("--seed", type=int, help="override the suite's seed (transforms, bootstrap, placements)")
 @click.option("--backend", metavar="SPEC", help="backend for LLM-family transforms, e.g. embedded or openai:MODEL@URL")
-def eval_command(suite: str, judges: tuple[str, ...], out_dir: str | None, data: tuple[str, ...],
-                 transforms: tuple[str, ...], limit: int | None, limit_per_subset: int | None, seed: int | None,
-                 backend: str | None) -> None:
+@max_error_rate_option
+def eval_command(suite: str, judges: tuple[str, ...], overrides: tuple[str, ...], out_dir: str | None,
+                 overwrite: bool, data: tuple[str, ...], transforms: tuple[str, ...], limit: int | None,
+                 limit_per_subset: int | None, seed: int | None, backend: str | None,
+                 max_error_rate: float | None) -> None:
     """Run SUITE (a name from `judgekit ls suites` or a YAML file) and write a run folder with
     suite.yaml, judgments.jsonl, transforms.jsonl, report.json, report.md and report.html.
+
+    Flags apply first, then every --set: `-j openai-pairwise --set judges.0.backend.base_url=URL` points a
+    shipped judge at your server.
 
     \b
     Examples:
       judgekit eval demo
       judgekit eval rewordbench --judge runs/minilm-rm --out runs/eval-minilm
       judgekit eval rewordbench --judge my-rm/ --data heldout.jsonl -t controlled
-      judgekit eval judgebench-position --judge openai-pairwise
+      judgekit eval judgebench-position -j openai-pairwise --set judges.0.backend.model=gpt-4o
     """
     import datetime as dt
     from pathlib import Path
 
     from judgekit.cli.render import quiet_libraries
-    from judgekit.eval import run_suite
-    from judgekit.eval.suite import load_suite
+    from judgekit.cli.report import print_summary, wide_console
+    from judgekit.eval.runner import execute, prepare, write_run
+    from judgekit.outputs import prepare_output
 
-    quiet_libraries()
+    shorthands: dict = {}
+    if judges:
+        shorthands["judges"] = [absolute_if_local(j) for j in judges]
+    if data:
+        shorthands["data.sources"] = [absolute_if_local(d) for d in data]
+    if transforms:
+        from judgekit.transforms.refs import _split_top
 
-    resolved, _ = load_suite(suite)
-    if out_dir is None:
+        shorthands["transforms"] = [part for t in transforms for part in _split_top(t, ",") if part]
+    for key, value in (("data.limit", limit), ("data.limit_per_subset", limit_per_subset), ("seed", seed),
+                       ("backend", backend), ("max_error_rate", max_error_rate)):
+        if value is not None:
+            shorthands[key] = value
+    if out_dir:
+        shorthands["output.dir"] = str(Path(out_dir).expanduser().absolute())
+    if overwrite:
+        shorthands["output.overwrite"] = True
+    resolved, built, transform_objects = prepare(suite, shorthands=shorthands, overrides=overrides)
+    target_dir = resolved.output.dir
+    if target_dir is None:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-        out_dir = str(Path("runs") / f"{resolved.name}-{stamp}")
-    transform_backend = None
-    if backend is not None:
-        from judgekit.backends import load_backend
+        target_dir = str(Path("runs") / f"{resolved.name}-{stamp}")
+    from judgekit.data.selection import select_examples
 
-        transform_backend = load_backend(backend)
-    from judgekit.cli.report import wide_console
-
+    target = prepare_output(target_dir, command="eval", overwrite=resolved.output.overwrite,
+                            inputs=select_examples(resolved.data, base=resolved.base_dir).paths())
+    quiet_libraries()
     out = wide_console()
-    with out.status("evaluating") as status:
-        report = run_suite(suite, list(judges), out_dir=out_dir, data=list(data) or None, limit=limit,
-                           limit_per_subset=limit_per_subset, transforms=list(transforms) or None, seed=seed,
-                           transform_backend=transform_backend, progress=lambda m: status.update(m))
-    from judgekit.cli.report import print_summary
+    try:
+        with out.status("evaluating") as status:
+            result = execute(resolved, built, progress=lambda m: status.update(m),
+                             transforms=transform_objects)
+    finally:
+        for judge in built:
+            judge.close()
+    from judgekit.eval.report import build_report
 
+    report = build_report(result)
+    write_run(result, report, target)
     print_summary(out, report.data)
-    out.print(f"wrote [bold]{out_dir}[/bold] (report.html, report.md, report.json, judgments.jsonl)")
+    out.print(f"wrote [bold]{target_dir}[/bold] (report.html, report.md, report.json, judgments.jsonl)")
+    calls = sum(int(j["stats"].get("calls", 0)) for j in report.data["judges"])
+    errors = sum(int(j["stats"].get("call_errors", 0)) for j in report.data["judges"])
+    check_error_rate(errors, calls, resolved.max_error_rate, "judge calls", target_dir)
+    failed = sum(t["failed"] for t in report.data["transforms"])
+    check_error_rate(failed, len(result.examples) * max(1, len(result.transforms)), resolved.max_error_rate,
+                     "transformations", target_dir)

@@ -1,4 +1,4 @@
-"""`judgekit ls [KIND]`: what is registered and shipped."""
+"""`judgekit ls [KIND]`: what is registered (one table per registry) and shipped (spec files by name)."""
 
 from __future__ import annotations
 
@@ -14,51 +14,67 @@ REGISTRIES: dict[str, tuple[str, str]] = {
     "formats": ("judgekit.data.adapters", "ADAPTERS"),
     "transforms": ("judgekit.transforms.base", "TRANSFORMS"),
     "backends": ("judgekit.backends.base", "BACKENDS"),
+    "judge-kinds": ("judgekit.judges.base", "JUDGES"),
     "parsers": ("judgekit.judges.parsers", "PARSERS"),
     "metrics": ("judgekit.eval.metrics", "METRICS"),
+    "filters": ("judgekit.synth.filters", "FILTERS"),
 }
 # shipped declarative files: name -> resource kind
 FILES: dict[str, str] = {"judges": "judges", "suites": "eval", "recipes": "synth", "configs": "train", "prompts": "prompts"}
+KINDS = [*REGISTRIES, "datasets", *FILES]
 
 
 def _registry(kind: str):
     module, attribute = REGISTRIES[kind]
-    if importlib.util.find_spec(module) is None:
-        return None
     return getattr(importlib.import_module(module), attribute)
 
 
-def _describe(obj) -> dict[str, str]:
-    columns = getattr(obj, "ls_columns", None)
-    if callable(columns):
-        return dict(columns())
-    text = getattr(obj, "description", None) or (obj.__doc__ or "").strip().splitlines()[0:1]
-    return {"description": text if isinstance(text, str) else " ".join(text)}
+def _columns(entry) -> dict[str, str]:
+    columns = getattr(entry.obj, "ls_columns", None)
+    found = dict(columns()) if callable(columns) else {"description": entry.description}
+    if entry.plugin:
+        found["description"] = f"{found.get('description', '')} [plugin: {entry.plugin}]"
+    return found
+
+
+def _datasets_table():
+    from rich.table import Table
+
+    from judgekit.data.hub import KNOWN, MIRROR_ENV, mirror_root
+
+    root = mirror_root()
+    table = Table(title=f"datasets ({len(KNOWN)}) — local mirror: {MIRROR_ENV}={root or '(unset)'}", title_justify="left")
+    for column in ("hub id", "format", "mirror files (relative to the mirror)", "description"):
+        table.add_column(column, no_wrap=column != "description", overflow="fold")
+    for known in KNOWN.values():
+        files = [p.mirror for p in known.parts if p.mirror]
+        shown = ", ".join(files[:2]) + (f" (+{len(files) - 2})" if len(files) > 2 else "") or "(none public)"
+        table.add_row(known.id, known.format, shown, f"{known.description}. {known.note}".strip())
+    return table
 
 
 @click.command()
-@click.argument("kind", required=False, type=click.Choice([*REGISTRIES, *FILES]))
+@click.argument("kind", required=False, type=click.Choice(KINDS))
 def ls(kind: str | None) -> None:
-    """List what is registered (formats, transforms, backends, ...) and shipped (judges, suites, recipes, prompts)."""
+    """List what is registered (formats, transforms, backends, judge kinds, parsers, metrics, filters), the hub
+    datasets judgekit knows, and what is shipped (judges, suites, recipes, configs, prompts)."""
     from rich.table import Table
 
     from judgekit import resources
     from judgekit.registry import load_plugins
 
     out = console()
-    kinds = [kind] if kind else [*REGISTRIES, *FILES]
-    for name in kinds:
+    for name in [kind] if kind else KINDS:
         if name in REGISTRIES:
-            registry = _registry(name)
-            if registry is None:
-                continue
-            rows = [(item, _describe(obj)) for item, obj in registry.items()]
+            rows = [(entry.name, _columns(entry)) for entry in _registry(name).entries()]
             table = Table(title=f"{name} ({len(rows)})", title_justify="left")
             table.add_column("name", style="cyan", no_wrap=True)
             for column in rows[0][1] if rows else ["description"]:
                 table.add_column(column, no_wrap=column != "description", ratio=1 if column == "description" else None)
             for item, columns in rows:
                 table.add_row(item, *columns.values())
+        elif name == "datasets":
+            table = _datasets_table()
         else:
             files = resources.list_names(FILES[name], (".jinja", ".j2") if name == "prompts" else (".yaml", ".yml"))
             if not files and kind is None:
@@ -68,6 +84,5 @@ def ls(kind: str | None) -> None:
             for item in files:
                 table.add_row(item)
         out.print(table)
-    broken = load_plugins()
-    for entry, error in broken.items():
+    for entry, error in load_plugins().items():
         out.print(f"[red]plugin failed to load:[/red] {entry}: {error}")

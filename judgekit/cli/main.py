@@ -1,4 +1,8 @@
-"""`judgekit` entry point. Subcommands load lazily so `judgekit --help` never imports torch."""
+"""`judgekit` entry point. Subcommands load lazily so `judgekit --help` never imports torch.
+
+Exit codes (judgekit.errors): 0 ok, 1 a bug (traceback), 2 bad input or refused output, 3 calls or items
+failed (outputs written), 4 the backend refused (auth / not found), 5 budget reached, 130 interrupted.
+"""
 
 from __future__ import annotations
 
@@ -47,6 +51,10 @@ def cli() -> None:
       judgekit synth paraphrase-train         LLM-written variants (paraphrase, back-translation)
       judgekit eval rewordbench --judge J     original vs transformed, side by side
       judgekit train CONFIG                   reward models that break less
+
+    \b
+    Exit codes: 0 ok, 2 bad input or refused output (nothing written), 3 calls or items failed (outputs
+    written), 4 the backend refused the requests (bad key, model or URL), 5 --max-cost reached.
     """
 
 
@@ -67,6 +75,11 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
+    except OSError as exc:  # the file system said no somewhere judgekit did not expect: say where, not how
+        where = f" {exc.filename}" if exc.filename else ""
+        click.echo(f"error: cannot access{where}: {exc.strerror or exc} — check the path, its permissions and "
+                   "free space", err=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

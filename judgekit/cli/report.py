@@ -13,17 +13,16 @@ from judgekit.cli.render import console
 
 def _load(run_dir: str) -> dict[str, Any]:
     from judgekit.errors import SpecError
+    from judgekit.provenance.report import upgrade_report
 
     path = Path(run_dir) / "report.json"
     if not path.is_file():
         raise SpecError(f"{run_dir}: no report.json here; give the folder `judgekit eval --out` wrote")
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if data.get("schema") != "judgekit.report":
-        raise SpecError(f"{path}: not a judgekit report (schema {data.get('schema')!r})")
-    if int(data.get("schema_version", 0)) > 1:
-        raise SpecError(f"{path}: report schema v{data['schema_version']} is newer than this judgekit reads (v1); "
-                        "upgrade judgekit")
-    return data
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise SpecError(f"{path}: not JSON ({exc})") from None
+    return upgrade_report(data, where=str(path))
 
 
 def summary_table(data: dict[str, Any], *, title: str | None = None):
@@ -35,7 +34,7 @@ def summary_table(data: dict[str, Any], *, title: str | None = None):
     generative = any("parse_failure_rate" in r for r in data["results"])
     headers = ["judge", "variant", "n", "acc %", "drop pts [95% CI]", "p", "r→w %", "w→r %", "shift"]
     if generative:
-        headers += ["pos. cons. %", "parse fail %"]
+        headers += ["pos. cons. %", "call err %", "parse fail %", "ties %"]
     table = Table(title=title or f"{data['suite']['name']}: {data['suite']['n_items']} items", title_justify="left")
     for index, header in enumerate(headers):
         table.add_column(header, justify="left" if index < 2 else "right", no_wrap=True)
@@ -43,11 +42,12 @@ def summary_table(data: dict[str, Any], *, title: str | None = None):
         rob = r.get("robustness") or {}
         ci = rob.get("drop_ci") or [None, None]
         p_value = (rob.get("mcnemar") or {}).get("p_value")
-        row = [r["judge"], r["variant"], str(rob.get("n_paired", r["n_items"])), pct(r["accuracy"]), drop_text(rob),
+        row = [r["judge"], r["variant"], str(rob.get("n_paired", r["n_items"])), pct(r.get("accuracy")), drop_text(rob),
                num(p_value, 2), pct(rob.get("flip_right_to_wrong")), pct(rob.get("flip_wrong_to_right")),
                num(rob.get("score_shift"), 2)]
         if generative:
-            row += [pct(r.get("position_consistency")), pct(r.get("parse_failure_rate"))]
+            row += [pct(r.get("position_consistency")), pct(r.get("call_error_rate")), pct(r.get("parse_failure_rate")),
+                    pct(r.get("tie_rate"))]
         style = "red" if ci[0] is not None and ci[0] > 0 else ("green" if ci[1] is not None and ci[1] < 0 else None)
         table.add_row(*row, style=style)
     return table
@@ -68,20 +68,25 @@ def print_summary(out, data: dict[str, Any]) -> None:
     failed = [(t["name"], t["failed"]) for t in data["transforms"] if t["failed"]]
     if failed:
         out.print(f"[red]transform failures[/red]: {', '.join(f'{n} ({k})' for n, k in failed)} — see transforms.jsonl")
-    parse = [(r["judge"], r["variant"], r["parse_failure_rate"]) for r in data["results"] if r.get("parse_failure_rate")]
-    if parse:
-        worst = max(parse, key=lambda x: x[2])
-        out.print(f"[yellow]parse failures[/yellow] in {len(parse)} judge x variant cells (worst {100 * worst[2]:.1f}% "
-                  f"for {worst[0]} on {worst[1]}); counted as {data['suite']['options']['failures']}")
+    for key, label in (("call_error_rate", "call errors"), ("parse_failure_rate", "parse failures")):
+        cells = [(r["judge"], r["variant"], r[key]) for r in data["results"] if r.get(key)]
+        if cells:
+            worst = max(cells, key=lambda x: x[2])
+            out.print(f"[yellow]{label}[/yellow] in {len(cells)} judge x variant cells (worst {100 * worst[2]:.1f}% "
+                      f"for {worst[0]} on {worst[1]}); counted as {data['suite']['options']['failures']}",
+                      highlight=False)
+    for r in data["results"]:
+        for name, message in (r.get("metric_errors") or {}).items():
+            out.print(f"[red]metric {name} failed[/red] for {r['judge']} on {r['variant']}: {message}", highlight=False)
 
 
 @click.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
 def report(run_dir: str) -> None:
     """Re-render report.md and report.html of RUN_DIR from its report.json, and print the summary."""
-    from judgekit.data.writers import write_text_atomic
     from judgekit.eval.html import render_html
     from judgekit.eval.markdown import render_markdown
+    from judgekit.outputs import write_text_atomic
 
     data = _load(run_dir)
     write_text_atomic(Path(run_dir) / "report.md", render_markdown(data))

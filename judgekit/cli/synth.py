@@ -2,83 +2,86 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
+from judgekit.cli.options import check_error_rate, max_error_rate_option, overwrite_option, set_option
 from judgekit.cli.render import console
 
 
 @click.command()
 @click.argument("recipe")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
-              help="override a recipe field by dotted path, e.g. --set data.limit=5 --set backend.concurrency=32")
+@set_option("recipe")
 @click.option("--backend", "backend", metavar="SPEC",
-              help="backend instead of the recipe's: embedded | hf:PATH | vllm:MODEL | openai:MODEL[@BASE_URL]")
+              help="backend instead of the recipe's: embedded | hf:PATH | vllm:MODEL | openai:MODEL[@BASE_URL] | mock")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="output folder (default: the recipe's)")
+@overwrite_option
 @click.option("--dry-run", is_flag=True, help="count requests, tokens, cache hits and cost; send nothing")
 @click.option("--no-cache", is_flag=True, help="neither read nor write the response cache")
-def synth(recipe: str, overrides: tuple[str, ...], backend: str | None, out_dir: str | None, dry_run: bool,
-          no_cache: bool) -> None:
+@max_error_rate_option
+def synth(recipe: str, overrides: tuple[str, ...], backend: str | None, out_dir: str | None, overwrite: bool,
+          dry_run: bool, no_cache: bool, max_error_rate: float | None) -> None:
     """Run a synthesis RECIPE (a name from `judgekit ls recipes`, or a YAML path).
 
     Writes original + one dataset per transform + manifest.json (kept/dropped counts with reasons, usage,
     cache hits, versions). Completed requests are cached as they finish: an interrupted run resumes.
+    Flags apply first, then every --set: `--backend openai:M@URL --set backend.concurrency=8` means 8.
 
     \b
     Examples:
       judgekit synth demo-paraphrase
-      judgekit synth paraphrase-train --set data.source=train.jsonl --backend openai:gpt-4o-mini --dry-run
+      judgekit synth paraphrase-train --set data.sources=[train.jsonl] --backend openai:gpt-4o-mini --dry-run
       judgekit synth rewordbench-test --backend "openai:Qwen/Qwen2.5-7B-Instruct@http://localhost:8000/v1"
     """
+    from judgekit.outputs import prepare_output
     from judgekit.synth.recipe import load_recipe
     from judgekit.synth.runner import plan_recipe, run_recipe
 
+    shorthands: dict = {}
     if backend:
-        overrides = (*overrides, f"backend={backend}")
-    spec = load_recipe(recipe, _backend_overrides(overrides))
+        shorthands["backend"] = backend
+    if out_dir:
+        shorthands["output.dir"] = str(Path(out_dir).expanduser().absolute())
+    if overwrite:
+        shorthands["output.overwrite"] = True
+    if max_error_rate is not None:
+        shorthands["max_error_rate"] = max_error_rate
+    spec = load_recipe(recipe, overrides, shorthands=shorthands)
     out = console()
     if dry_run:
         plan = plan_recipe(spec, no_cache=no_cache)
         out.print(_plan_table(spec.name, plan))
         return
-    manifest = _run_with_progress(out, spec, run_recipe, no_cache=no_cache, out_dir=out_dir)
+    from judgekit.data.selection import select_examples
+
+    target = prepare_output(spec.out_dir(), command="synth", overwrite=spec.output.overwrite,
+                            inputs=select_examples(spec.data, base=spec.base_dir).paths())
+    result = _run_with_progress(out, spec, run_recipe, no_cache=no_cache, target=target)
+    manifest = result.manifest
     out.print(_summary(manifest))
-    usage = manifest.get("usage") or {}
-    totals = manifest["totals"]
-    line = f"kept {totals['kept']}, dropped {totals['dropped']} (of {totals['items']} items x {len(manifest['transforms'])} transforms)"
+    usage = manifest.usage or {}
+    totals = manifest.totals
+    line = f"kept {totals.kept}, dropped {totals.dropped} (of {totals.items} items x {len(manifest.transforms)} transforms)"
     if usage:
         line += (f"; requests {usage['requests']} (sent {usage['sent']}, cache hits {usage['cache_hits']}, "
                  f"failed {usage['failures']}, retries {usage['retries']})")
         if "cost_usd" in usage:
             line += f", cost ${usage['cost_usd']:.4f}"
     out.print(line)
-    for export in manifest.get("exports", []):
-        out.print(f"{export['kind']}: {export['records']} records ({export['comparisons']} comparisons + "
-                  f"{export['rewrites']} rewrites, both orders) in {export['file']}", markup=False, highlight=False)
-    out.print(f"wrote [bold]{out_dir or spec.out_dir()}[/bold] (manifest.json has the reasons per item)")
+    for export in manifest.exports:
+        out.print(f"{export.kind}: {export.records} records ({export.comparisons} comparisons + "
+                  f"{export.rewrites} rewrites, both orders) in {export.file}", markup=False, highlight=False)
+    out.print(f"wrote [bold]{result.out_dir}[/bold] (manifest.json has the reasons per item)")
+    if usage:
+        check_error_rate(usage.get("failures", 0), usage.get("requests", 0), spec.max_error_rate, "requests",
+                         result.out_dir)
+    failed = sum(entry.failed for entry in manifest.transforms)
+    check_error_rate(failed, totals.items * len(manifest.transforms), spec.max_error_rate, "transformations",
+                     result.out_dir)
 
 
-def _backend_overrides(overrides: tuple[str, ...]) -> list[str]:
-    # "backend=SPEC" replaces the whole backend; parse it into fields so --set backend.x=y still composes
-    from judgekit.backends.spec import parse_backend_spec
-
-    result = []
-    for item in overrides:
-        key, _, value = item.partition("=")
-        if key.strip() == "backend" and value and not value.lstrip().startswith("{"):
-            fields = parse_backend_spec(value).model_dump(exclude_unset=True)
-            result.append("backend={" + ", ".join(f"{k}: {_yaml(v)}" for k, v in fields.items()) + "}")
-        else:
-            result.append(item)
-    return result
-
-
-def _yaml(value) -> str:
-    import json
-
-    return json.dumps(value)
-
-
-def _run_with_progress(out, spec, run_recipe, **options) -> dict:
+def _run_with_progress(out, spec, run_recipe, **options):
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -102,8 +105,7 @@ def _run_with_progress(out, spec, run_recipe, **options) -> dict:
             bar.update(task, completed=state["done"], total=state["total"] or None, hits=state["cache_hits"],
                        failures=state["failures"], rate=f"{state['done'] / elapsed:.1f}")
 
-        result = run_recipe(spec, progress=hook, **options)
-    return result.manifest
+        return run_recipe(spec, progress=hook, **options)
 
 
 def _plan_table(name: str, plan):
@@ -124,12 +126,12 @@ def _plan_table(name: str, plan):
 def _summary(manifest: dict):
     from rich.table import Table
 
-    table = Table(title=f"synth {manifest['recipe']['name']} ({manifest['source']['items']} items)", title_justify="left")
+    table = Table(title=f"synth {manifest.recipe['name']} ({manifest.totals.items} items)", title_justify="left")
     table.add_column("transform", style="cyan", no_wrap=True)
     table.add_column("kept", justify="right")
     table.add_column("dropped", justify="right")
     table.add_column("why dropped (count)", overflow="fold", max_width=70)
-    for entry in manifest["transforms"]:
-        reasons = ", ".join(f"{r} ({n})" for r, n in list(entry["dropped_reasons"].items())[:5])
-        table.add_row(entry["name"], str(entry["kept"]), str(entry["dropped"]), reasons or "-")
+    for entry in manifest.transforms:
+        reasons = ", ".join(f"{r} ({n})" for r, n in list((entry.dropped_reasons or {}).items())[:5])
+        table.add_row(entry.name, str(entry.kept), str(entry.dropped), reasons or "-")
     return table

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from judgekit.cli.options import overwrite_option, set_option
 from judgekit.cli.render import console, quiet_libraries
 
 
@@ -24,7 +25,7 @@ def train() -> None:
     """Train reward models that break less, and judges that keep their verdict.
 
     \b
-      judgekit train CONFIG [--set key=value ...] [--eval-suite NAME]
+      judgekit train CONFIG [--out DIR] [--set key=value ...] [--eval-suite NAME]
       judgekit train CONFIG --kind judge-sft
       judgekit synth judge-train   (judge SFT / DPO data: both orders, rewrites, attacks)
 
@@ -34,42 +35,67 @@ def train() -> None:
 
 @train.command("run")
 @click.argument("config_path", metavar="CONFIG")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
-              help="override a config field by dotted path, e.g. --set optim.max_steps=20 (repeatable)")
+@set_option("config")
 @click.option("--kind", type=click.Choice(["reward-model", "judge-sft"]),
               help="what CONFIG trains (default: its 'kind' field, else reward-model)")
 @click.option("--eval-suite", metavar="NAME", help="run this evaluation suite on the trained model at the end")
-@click.option("--output-dir", metavar="DIR", help="where the model goes (overrides output_dir)")
+@click.option("--out", "out_dir", metavar="DIR", help="where the model goes (output.dir)")
+@overwrite_option
 @click.option("--json", "as_json", is_flag=True, help="print the manifest as one JSON object")
 def run(config_path: str, overrides: tuple[str, ...], kind: str | None, eval_suite: str | None,
-        output_dir: str | None, as_json: bool) -> None:
+        out_dir: str | None, overwrite: bool, as_json: bool) -> None:
     """Train the model CONFIG describes and save an ordinary HF folder with training_manifest.json."""
+    from pathlib import Path
+
+    from judgekit.outputs import prepare_output
     from judgekit.train.config import load_config
 
-    extra = [*overrides, *([f"output_dir={output_dir}"] if output_dir else [])]
+    shorthands: dict[str, Any] = {}
+    if out_dir:
+        shorthands["output.dir"] = str(Path(out_dir).expanduser().absolute())
+    if overwrite:
+        shorthands["output.overwrite"] = True
+    config = load_config(config_path, overrides=overrides, shorthands=shorthands, kind=kind)
+    from judgekit.data.selection import select_examples
+
+    if not config.output.dir:
+        from judgekit.errors import SpecError
+
+        raise SpecError(f"{config_path}: field 'output.dir': where the trained model goes (or pass --out)")
+    target = prepare_output(config.output.dir, command="train", overwrite=config.output.overwrite,
+                            inputs=select_examples(config.data, base=config.base_dir).paths())
+    suite = eval_suite or getattr(config, "eval_suite", None)
+    if suite:  # a wrong suite name fails now, not after training
+        from judgekit.eval.suite import load_suite
+
+        load_suite(suite)
     quiet_libraries()
-    config = load_config(config_path, overrides=extra, kind=kind)
     out = console()
     say = (lambda text: None) if as_json else (lambda text: out.print(text, markup=False, highlight=False))
     if config.kind == "judge-sft":
         from judgekit.train.sft import train_judge_sft
 
-        result = train_judge_sft(config, progress=say)
+        result = train_judge_sft(config, progress=say, target=target)
     else:
         from judgekit.train.run import train_reward_model
 
-        result = train_reward_model(config, progress=say)
-    suite = eval_suite or getattr(config, "eval_suite", None)
+        result = train_reward_model(config, progress=say, target=target)
     evaluation: dict[str, Any] | None = None
     if suite:
-        from judgekit.train.evaluate import evaluate_trained
+        from judgekit.eval import run_suite
 
-        say(f"evaluating {result.output_dir} on suite '{suite}'")
-        evaluation = evaluate_trained(result.output_dir, suite, kind=config.kind)
+        folder = Path(str(result.output_dir) + ".eval")
+        say(f"evaluating {result.output_dir} on suite '{suite}' into {folder}")
+        report = run_suite(suite, [str(result.output_dir)], out_dir=folder, overwrite=True)
+        evaluation = {"suite": suite, "folder": str(folder),
+                      "results": {f"{r['judge']} / {r['variant']}": {"accuracy": r.get("accuracy"),
+                                                                      "drop": (r.get("robustness") or {}).get("drop")}
+                                  for r in report.data["results"]}}
+    manifest = result.manifest.model_dump(mode="json")
     if as_json:
-        click.echo(json.dumps({**result.manifest, "evaluation": evaluation}, default=str))
+        click.echo(json.dumps({**manifest, "evaluation": evaluation}, default=str))
         return
-    data = result.manifest["data"]
+    data = manifest["data"]
     out.print(f"[bold]saved[/bold] {result.output_dir}  ({result.metrics['steps']} steps, "
               f"{result.metrics['seconds']:.1f}s, final train loss {result.metrics['train_loss']:.4f})")
     if data.get("left_out"):
@@ -77,4 +103,4 @@ def run(config_path: str, overrides: tuple[str, ...], kind: str | None, eval_sui
         for reason, count in data["left_out"].items():
             out.print(f"  {count:>6}  {reason}", markup=False, highlight=False)
     if evaluation:
-        out.print(f"evaluation written to [bold]{evaluation.get('folder')}[/bold]")
+        out.print(f"evaluation written to [bold]{evaluation['folder']}[/bold]")

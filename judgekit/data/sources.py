@@ -30,8 +30,9 @@ class Location:
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    data: dict[str, Any]
+    data: dict[str, Any] | None
     where: Location
+    error: DataError | None = None  # an unreadable row, yielded instead of raised when skipping invalid rows
 
 
 def describe(source: str | os.PathLike[str]) -> str:
@@ -39,8 +40,14 @@ def describe(source: str | os.PathLike[str]) -> str:
     return str(source)
 
 
-def iter_records(source: str | os.PathLike[str], *, split: str | None = None) -> Iterator[Record]:
+def iter_records(source: str | os.PathLike[str], *, split: str | None = None, skip_invalid: bool = False,
+                 config: str | None = None) -> Iterator[Record]:
     """Yield the raw records of a source, each with its location.
+
+    Args:
+        skip_invalid: a malformed JSON Lines row is yielded as a Record with ``error`` set instead of raised
+            (a malformed JSON array or Parquet file still fails: nothing after the break can be trusted).
+        config: the configuration (subset) of a hub dataset.
 
     Raises:
         DataError: unreadable file, malformed JSON (with its line), or a hub id that cannot be loaded.
@@ -57,7 +64,7 @@ def iter_records(source: str | os.PathLike[str], *, split: str | None = None) ->
         if suffix in (".parquet", ".pq"):
             yield from _iter_parquet(path)
         elif suffix in (".jsonl", ".ndjson"):
-            yield from _iter_jsonl(path)
+            yield from _iter_jsonl(path, skip_invalid)
         elif suffix == ".json":
             yield from _iter_json(path)
         else:
@@ -66,7 +73,7 @@ def iter_records(source: str | os.PathLike[str], *, split: str | None = None) ->
         return
     # "runs/x" where a local runs/ folder exists is a missing path, not a hub id
     if _looks_like_hub_id(name) and not ("/" in name and path.parent.is_dir()):
-        yield from _iter_hub(name, split)
+        yield from _iter_hub(name, split, config)
         return
     raise DataError("no such file or directory", source=name,
                     hint="give a local .json/.jsonl/.parquet file, a saved `datasets` folder, or a hub id like org/name")
@@ -84,21 +91,29 @@ def _open_text(path: Path):
         raise DataError(f"cannot open: {exc.strerror}", source=str(path), hint="check the path and permissions") from exc
 
 
-def _iter_jsonl(path: Path) -> Iterator[Record]:
+def _iter_jsonl(path: Path, skip_invalid: bool = False) -> Iterator[Record]:
     with _open_text(path) as handle:
         row = 0
         try:
             for lineno, line in enumerate(handle, start=1):
                 if not line.strip():
                     continue
+                error = None
                 try:
                     data = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    raise DataError(f"malformed JSON ({exc.msg} at column {exc.colno})", source=str(path), line=lineno,
-                                    hint="fix or delete this line; each line must be one JSON object") from None
-                if not isinstance(data, dict):
-                    raise DataError(f"expected a JSON object, got {type(data).__name__}", source=str(path), line=lineno)
-                yield Record(data, Location(str(path), row, lineno))
+                    error = DataError(f"malformed JSON ({exc.msg} at column {exc.colno})", source=str(path),
+                                      line=lineno, hint="fix or delete this line; each line must be one JSON object")
+                else:
+                    if not isinstance(data, dict):
+                        error = DataError(f"expected a JSON object, got {type(data).__name__}", source=str(path),
+                                          line=lineno)
+                if error is not None:
+                    if not skip_invalid:
+                        raise error
+                    yield Record(None, Location(str(path), row, lineno), error)
+                else:
+                    yield Record(data, Location(str(path), row, lineno))
                 row += 1
         except UnicodeDecodeError as exc:
             raise DataError(f"not UTF-8 text ({exc.reason})", source=str(path), hint="re-encode the file as UTF-8") from None
@@ -218,18 +233,19 @@ def _iter_datasets_dir(path: Path, split: str | None) -> Iterator[Record]:
     yield from _iter_rows(loaded, str(path))
 
 
-def _iter_hub(name: str, split: str | None) -> Iterator[Record]:
+def _iter_hub(name: str, split: str | None, config: str | None = None) -> Iterator[Record]:
     import datasets
 
     try:
-        loaded = datasets.load_dataset(name, split=split) if split else datasets.load_dataset(name)
+        loaded = datasets.load_dataset(name, config, split=split) if split else datasets.load_dataset(name, config)
     except Exception as exc:
         raise DataError(
             f"could not load hub dataset '{name}' ({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''})",
             source=name,
             hint=f"there is no local file or folder '{name}' (relative to {Path.cwd()}) either: if you meant a path, "
                  "check it (or run the step that writes it first); if a hub id, check the id and your network "
-                 "(HF_HUB_OFFLINE, HF_DATASETS_OFFLINE), or download it once and pass the local path",
+                 "(HF_HUB_OFFLINE, HF_DATASETS_OFFLINE), or set JUDGEKIT_DATA_MIRROR to a folder holding a local "
+                 "copy (see `judgekit ls datasets`)",
         ) from None
     if isinstance(loaded, datasets.DatasetDict):
         loaded = _pick_split(loaded, split, name)

@@ -1,15 +1,14 @@
 """Write Examples: judgekit JSONL (lossless, default), Parquet, `datasets` folders, RewardBench and TRL exports.
 
 Every write is atomic: output goes to a temporary sibling and is renamed into place only when the whole
-stream was written, so a failed run leaves nothing half-written.
+stream was written, so a failed run leaves nothing half-written. Whether a location may be written at all
+is decided before by `judgekit.outputs.prepare_output` (the commands do that).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -17,43 +16,10 @@ from typing import Any
 
 from judgekit.data.example import Example
 from judgekit.errors import DataError
+from judgekit.outputs import atomic_file, atomic_folder
 
 WRITE_FORMATS = ("jsonl", "parquet", "datasets", "rewardbench", "trl")
 _BATCH = 1024
-
-
-@contextlib.contextmanager
-def atomic_path(target: str | os.PathLike[str], *, directory: bool = False) -> Iterator[Path]:
-    """Yield a temporary path next to ``target``; move it onto ``target`` only if the block succeeds."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    prefix = f".{target.name}."
-    if directory:
-        tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=target.parent))
-    else:
-        fd, name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=target.parent)
-        os.close(fd)
-        tmp = Path(name)
-        # mkstemp makes the file private (0600); outputs should get the usual permissions (umask applies).
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-    try:
-        yield tmp
-        if directory and target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    except BaseException:
-        if tmp.is_dir():
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            tmp.unlink(missing_ok=True)
-        raise
-
-
-def write_text_atomic(target: str | os.PathLike[str], text: str) -> None:
-    with atomic_path(target) as tmp:
-        tmp.write_text(text, encoding="utf-8")
 
 
 def infer_format(path: str | os.PathLike[str]) -> str:
@@ -88,7 +54,7 @@ def write_examples(examples: Iterable[Example], path: str | os.PathLike[str], *,
 
 def _write_jsonl(examples: Iterable[Example], path, rows: Callable[[Example], list[dict[str, Any]]]) -> int:
     count = 0
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
+    with atomic_file(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
         for example in examples:
             for row in rows(example):
                 handle.write(json.dumps(row, ensure_ascii=False))
@@ -134,7 +100,7 @@ def _write_parquet(examples: Iterable[Example], path) -> int:
 
     schema = _arrow_schema()
     count = 0
-    with atomic_path(path) as tmp:
+    with atomic_file(path) as tmp:
         with pq.ParquetWriter(tmp, schema) as writer:
             for batch in _batches(examples):
                 writer.write_table(pa.Table.from_pylist(batch, schema=schema))
@@ -162,7 +128,7 @@ def _write_datasets(examples: Iterable[Example], path) -> int:
         "subset": datasets.Value("string"),
         "meta": datasets.Value("string"),
     })
-    with tempfile.TemporaryDirectory(prefix="judgekit-ds-") as cache, atomic_path(path, directory=True) as tmp:
+    with tempfile.TemporaryDirectory(prefix="judgekit-ds-") as cache, atomic_folder(path) as tmp:
         dataset = datasets.Dataset.from_generator(rows, features=features, cache_dir=cache)
         dataset.save_to_disk(str(tmp))
     return counter["n"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,13 +24,14 @@ def drop_text(robustness: dict[str, Any] | None) -> str:
     return f"{100 * robustness['drop']:+.1f} [{100 * ci[0]:+.1f}, {100 * ci[1]:+.1f}]"
 
 
-def _escape(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+def escape(text: Any) -> str:
+    """Text for a Markdown cell or line: HTML escaped (Markdown renders raw HTML), pipes and newlines made safe."""
+    return html.escape(str(text), quote=False).replace("|", "\\|").replace("\n", " ")
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    lines += ["| " + " | ".join(_escape(c) for c in row) + " |" for row in rows]
+    lines = ["| " + " | ".join(escape(h) for h in headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(escape(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
 
 
@@ -38,26 +40,27 @@ def result_rows(results: Sequence[dict[str, Any]]) -> tuple[list[str], list[list
     headers = ["judge", "variant", "items", "accuracy %", "drop pts [95% CI]", "McNemar p", "right→wrong %",
                "wrong→right %", "score shift", "Kendall τ"]
     if generative:
-        headers += ["position consistency %", "parse failures %", "ties %"]
+        headers += ["position consistency %", "call errors %", "parse failures %", "ties %"]
     rows = []
     for r in results:
         rob = r.get("robustness") or {}
         mcnemar = rob.get("mcnemar") or {}
-        row = [r["judge"], r["variant"], str(rob.get("n_paired", r["n_items"])), pct(r["accuracy"]), drop_text(rob),
+        row = [r["judge"], r["variant"], str(rob.get("n_paired", r["n_items"])), pct(r.get("accuracy")), drop_text(rob),
                num(mcnemar.get("p_value"), 3) if mcnemar else "–", pct(rob.get("flip_right_to_wrong")),
                pct(rob.get("flip_wrong_to_right")), num(rob.get("score_shift")), num(rob.get("kendall_tau"))]
         if generative:
-            row += [pct(r.get("position_consistency")), pct(r.get("parse_failure_rate")), pct(r.get("tie_rate"))]
+            row += [pct(r.get("position_consistency")), pct(r.get("call_error_rate")),
+                    pct(r.get("parse_failure_rate")), pct(r.get("tie_rate"))]
         rows.append(row)
     return headers, rows
 
 
 def render_markdown(data: dict[str, Any]) -> str:
     suite = data["suite"]
-    out = [f"# judgekit report: {suite['name']}", ""]
+    out = [f"# judgekit report: {escape(suite['name'])}", ""]
     if suite.get("description"):
-        out += [suite["description"].strip(), ""]
-    out += [f"{suite['n_items']} items ({', '.join(f'{k}: {v}' for k, v in suite['subsets'].items())}); "
+        out += [escape(suite["description"].strip()), ""]
+    out += [f"{suite['n_items']} items ({escape(', '.join(f'{k}: {v}' for k, v in suite['subsets'].items()))}); "
             f"seed {suite['seed']}; ties count as {suite['options']['ties']}, failures as "
             f"{suite['options']['failures']}. Drop = accuracy on the original minus on the transformed items "
             f"(same items), with a paired bootstrap {int(100 * suite['options']['level'])}% CI.", ""]
@@ -67,7 +70,7 @@ def render_markdown(data: dict[str, Any]) -> str:
     if len(subsets) > 1:
         out += ["## Accuracy per subset (%)", "", table(
             ["judge", "variant", *subsets],
-            [[r["judge"], r["variant"], *(pct((r["subsets"].get(s) or {}).get("accuracy")) for s in subsets)]
+            [[r["judge"], r["variant"], *(pct(((r.get("subsets") or {}).get(s) or {}).get("accuracy")) for s in subsets)]
              for r in data["results"]]), ""]
     sections = [(r["judge"], r["variant"], r["sections"]) for r in data["results"] if r.get("sections")]
     if sections:
@@ -93,6 +96,14 @@ def render_markdown(data: dict[str, Any]) -> str:
         failures = [(t["name"], f["id"], f["error"]) for t in data["transforms"] for f in t["failures"]]
         if failures:
             out += ["### Transform failures", "", table(["transform", "item", "error"], failures), ""]
+    errors = [(r["judge"], r["variant"], name, message) for r in data["results"]
+              for name, message in (r.get("metric_errors") or {}).items()]
+    if errors:
+        out += ["## Metric errors", "", table(["judge", "variant", "metric", "error"], errors), ""]
+    if data.get("inputs"):
+        out += ["## Inputs", "", table(["source", "read from", "format", "items", "skipped", "sha256"],
+                                       [[i["source"], i.get("path") or "(hub)", i.get("format") or "", i.get("items"),
+                                         i.get("skipped", 0), (i.get("sha256") or "–")[:16]] for i in data["inputs"]]), ""]
     out += ["## Judges", "", table(["judge", "kind", "seconds", "stats"],
                                    [[j["name"], j["kind"], j["seconds"], ", ".join(f"{k}={v}" for k, v in j["stats"].items())]
                                     for j in data["judges"]]), ""]

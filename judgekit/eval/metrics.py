@@ -1,180 +1,249 @@
-"""Metrics: item correctness, accuracy, robustness of a transform vs the original, generative-judge rates.
+"""Metrics: registered classes the report dispatches through `METRICS`, built-in and plugin alike.
 
-Item value (`item_value`): each comparison chosen[i] vs rejected[j] is worth 1 (chosen wins), 0
-(rejected wins or the judge failed), or per the tie policy (``wrong`` 0, ``half`` 0.5, ``exclude``
-drops the item). An item is correct when the chosen response beats every rejected one (best-of-N,
-RewardBench 2); RM-Bench style matrices (``meta.styles``) are worth the mean of their cells instead.
-Failures are counted as wrong by default (``failures: exclude`` drops them) and always reported.
-
-Robustness (`paired_robustness`) compares the same items before and after a transform: accuracy
-drop with a seeded paired bootstrap 95% CI, exact McNemar test on items that changed, flip rates,
-score shift (mean |r - r~| over the std of original scores) and Kendall's tau-b of the scores.
+A metric has a ``scope``: "variant" metrics see one judge's judgments on one variant (the originals or one
+transform's items) and add keys to that result; "paired" metrics see the same items before and after a
+transform and add keys to the result's ``robustness``. ``compute(context)`` returns a dict of keys (or {}
+when the metric does not apply, e.g. position consistency of a scalar judge). A suite's ``metrics:`` list
+names the metrics to run; empty runs them all. A plugin registers one with ``@METRICS.register(name)``.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, ClassVar
 
-import numpy as np
-
+from judgekit.data.example import Example
+from judgekit.eval import statistics as S
 from judgekit.judges.base import Judgment
 from judgekit.registry import Registry
 
-TIE_POLICIES = ("wrong", "half", "exclude")
-FAILURE_POLICIES = ("wrong", "exclude")
+
+@dataclass
+class VariantContext:
+    """One judge on one variant."""
+
+    judge: str
+    kind: str
+    variant: str
+    judgments: list[Judgment]
+    values: dict[str, float | None]  # item id -> value under the suite's tie/failure policy
+    examples: dict[str, Example]  # the items as this variant shows them
+    options: Any  # judgekit.eval.suite.MetricOptions
+    seed: int
 
 
-@dataclass(frozen=True)
+@dataclass
+class PairedContext:
+    """One judge on the same items before (``original``) and after (``transformed``) a transform."""
+
+    original: VariantContext
+    transformed: VariantContext
+    scale: float | None  # std of the judge's scores on the originals (score-shift unit)
+    ids: list[str] = field(default_factory=list)  # items counted on both sides
+
+    @property
+    def judge(self) -> str:
+        return self.transformed.judge
+
+    @property
+    def variant(self) -> str:
+        return self.transformed.variant
+
+    def paired_values(self) -> tuple[list[float], list[float]]:
+        return ([self.original.values[i] for i in self.ids],  # type: ignore[misc]
+                [self.transformed.values[i] for i in self.ids])  # type: ignore[misc]
+
+    @cached_property
+    def score_pairs(self) -> tuple[list[float], list[float]]:
+        """Scores of the responses the transform changed (the response or its prompt), before and after."""
+        xs: list[float] = []
+        ys: list[float] = []
+        by_o = {j.id: j for j in self.original.judgments}
+        by_t = {j.id: j for j in self.transformed.judgments}
+        for i in self.ids:
+            x, y = response_pairs(by_o[i], by_t[i], self.original.examples[i], self.transformed.examples[i])
+            xs += x
+            ys += y
+        return xs, ys
+
+
+def response_pairs(original: Judgment, transformed: Judgment, before: Example, after: Example,
+                   ) -> tuple[list[float], list[float]]:
+    """Scores of the responses a transform changed (the response or its prompt), before and after."""
+    if original.scores_chosen is None or transformed.scores_chosen is None:
+        return [], []
+    xs, ys = [], []
+    prompt_changed = before.prompt != after.prompt
+    for side, scores_a, scores_b in (("chosen", original.scores_chosen, transformed.scores_chosen),
+                                     ("rejected", original.scores_rejected, transformed.scores_rejected)):
+        texts_a, texts_b = getattr(before, side), getattr(after, side)
+        for k, (a, b) in enumerate(zip(scores_a or [], scores_b or [], strict=False)):
+            if a is None or b is None or k >= len(texts_b):
+                continue
+            if prompt_changed or texts_a[k] != texts_b[k]:
+                xs.append(a)
+                ys.append(b)
+    return xs, ys
+
+
 class Metric:
-    name: str
-    description: str
-    compute: Callable[..., Any]
+    """Base class of registered metrics."""
 
-    def ls_columns(self) -> dict[str, str]:
-        return {"description": self.description}
+    scope: ClassVar[str] = "variant"  # or "paired"
 
-
-METRICS: Registry[Metric] = Registry("metric")
+    def compute(self, context: Any) -> dict[str, Any]:
+        raise NotImplementedError
 
 
-def metric(name: str, description: str):
-    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        METRICS.add(name, Metric(name, description, fn))
-        return fn
-
-    return decorate
+METRICS: Registry[type[Metric]] = Registry("metric")
 
 
-# -- item values -------------------------------------------------------------------------------------------
-def comparison_value(verdict: str, *, ties: str = "wrong") -> float | None:
-    if verdict == "chosen":
-        return 1.0
-    if verdict in ("rejected", "failed"):
-        return 0.0
-    return {"wrong": 0.0, "half": 0.5, "exclude": None}[ties]
+def run_metrics(scope: str, context: Any, wanted: Sequence[str] = ()) -> tuple[dict[str, Any], dict[str, str]]:
+    """Every registered metric of ``scope`` (or those in ``wanted``) on one context: (keys, errors by metric).
+
+    A metric that raises is reported in the errors (with its message), never silently left out.
+    """
+    out: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for entry in METRICS.entries():
+        if entry.obj.scope != scope or (wanted and entry.name not in wanted):
+            continue
+        try:
+            out.update(entry.obj().compute(context))
+        except Exception as exc:  # a plugin's bug must not lose the rest of the report
+            errors[entry.name] = f"{type(exc).__name__}: {exc}"
+    return out, errors
 
 
-def item_value(judgment: Judgment, *, ties: str = "wrong", failures: str = "wrong", matrix: bool = False) -> float | None:
-    """1/0 (or 0.5 for a tie under ``half``) for one item; None when excluded by the policies."""
-    verdicts = [c.verdict for c in judgment.comparisons]
-    if not verdicts:
-        return None
-    if "failed" in verdicts and failures == "exclude":
-        return None
-    if matrix:
-        values = [comparison_value(v, ties=ties) for v in verdicts]
-        kept = [v for v in values if v is not None]
-        return sum(kept) / len(kept) if kept else None
-    if "failed" in verdicts or "rejected" in verdicts:
-        return 0.0
-    if all(v == "chosen" for v in verdicts):
-        return 1.0
-    return comparison_value("tie", ties=ties)
+# -- variant metrics -------------------------------------------------------------------------------------------
+@METRICS.register("accuracy")
+class Accuracy(Metric):
+    """share of items whose chosen response beats every rejected one (ties/failures per policy), with CI and per subset"""
+
+    def compute(self, ctx: VariantContext) -> dict[str, Any]:
+        kept = [v for v in ctx.values.values() if v is not None]
+        by_subset: dict[str, list[float | None]] = defaultdict(list)
+        for j in ctx.judgments:
+            by_subset[j.subset].append(ctx.values[j.id])
+        return {
+            "n_counted": len(kept), "accuracy": S.accuracy(kept),
+            "accuracy_ci": S.mean_ci(kept, seed=ctx.seed, resamples=ctx.options.bootstrap, level=ctx.options.level),
+            "subsets": {s: {"n": len(v), "accuracy": S.accuracy(v)} for s, v in sorted(by_subset.items())},
+            "failed_items": sum(1 for j in ctx.judgments if any(c.verdict == "failed" for c in j.comparisons)),
+        }
 
 
-@metric("accuracy", "share of items where the chosen response beats every rejected one (ties/failures per policy)")
-def accuracy(values: Sequence[float | None]) -> float | None:
-    kept = [v for v in values if v is not None]
-    return sum(kept) / len(kept) if kept else None
+def _comparisons(ctx: VariantContext):
+    return [c for j in ctx.judgments for c in j.comparisons]
 
 
-# -- paired robustness -------------------------------------------------------------------------------------
-@metric("drop", "accuracy on the original minus on the transformed items, with a seeded paired bootstrap 95% CI")
-def bootstrap_drop(original: Sequence[float], transformed: Sequence[float], *, seed: int = 0,
-                   resamples: int = 1000, level: float = 0.95) -> tuple[float, float, float]:
-    """(drop, low, high): resample items with replacement, the same indices for both sides."""
-    a = np.asarray(original, dtype=float)
-    b = np.asarray(transformed, dtype=float)
-    if a.size == 0:
-        return math.nan, math.nan, math.nan
-    diff = a - b
-    rng = np.random.default_rng(seed)
-    index = rng.integers(0, a.size, size=(resamples, a.size))
-    drops = diff[index].mean(axis=1)
-    tail = (1.0 - level) / 2.0
-    low, high = np.quantile(drops, [tail, 1.0 - tail])
-    return float(diff.mean()), float(low), float(high)
+def _share(ctx: VariantContext, predicate) -> float | None:
+    comparisons = _comparisons(ctx)
+    return sum(1 for c in comparisons if predicate(c)) / len(comparisons) if comparisons else None
 
 
-@metric("mcnemar", "exact two-sided McNemar test on items right->wrong (b) vs wrong->right (c)")
-def mcnemar(original: Sequence[float], transformed: Sequence[float]) -> dict[str, float | int]:
-    """Items count as right when their value is 1; b = right->wrong, c = wrong->right."""
-    b = sum(1 for x, y in zip(original, transformed, strict=True) if x == 1.0 and y != 1.0)
-    c = sum(1 for x, y in zip(original, transformed, strict=True) if x != 1.0 and y == 1.0)
-    n = b + c
-    if n == 0:
-        return {"b": 0, "c": 0, "p_value": 1.0}
-    tail = sum(math.comb(n, k) for k in range(min(b, c) + 1))
-    return {"b": b, "c": c, "p_value": min(1.0, 2 * tail / 2**n)}
+@METRICS.register("call_error_rate")
+class CallErrorRate(Metric):
+    """share of comparisons the backend never answered (errors that outlasted their retries)"""
+
+    def compute(self, ctx: VariantContext) -> dict[str, Any]:
+        if ctx.kind == "scalar":
+            return {}
+        return {"call_error_rate": _share(ctx, lambda c: c.verdict == "failed" and c.failure == "call")}
 
 
-@metric("flip_rate", "share of items that went right->wrong and wrong->right under the transform")
-def flip_rates(original: Sequence[float], transformed: Sequence[float]) -> dict[str, float]:
-    n = len(original)
-    if n == 0:
-        return {"right_to_wrong": math.nan, "wrong_to_right": math.nan}
-    test = mcnemar(original, transformed)
-    return {"right_to_wrong": test["b"] / n, "wrong_to_right": test["c"] / n}
+@METRICS.register("parse_failure_rate")
+class ParseFailureRate(Metric):
+    """share of comparisons whose output held no valid verdict (call errors are counted apart)"""
+
+    def compute(self, ctx: VariantContext) -> dict[str, Any]:
+        if ctx.kind == "scalar":
+            return {}
+        return {"parse_failure_rate": _share(ctx, lambda c: c.verdict == "failed" and c.failure != "call")}
 
 
-@metric("score_shift", "mean |r - r~| over responses the transform changed, divided by the std of original scores")
-def score_shift(original: Sequence[float], transformed: Sequence[float], *, scale: float) -> float | None:
-    if not original or not scale or not math.isfinite(scale):
-        return None
-    a, b = np.asarray(original, dtype=float), np.asarray(transformed, dtype=float)
-    return float(np.abs(a - b).mean() / scale)
+@METRICS.register("tie_rate")
+class TieRate(Metric):
+    """share of comparisons decided as a tie (including order-inconsistent pairs under 'tie')"""
+
+    def compute(self, ctx: VariantContext) -> dict[str, Any]:
+        if ctx.kind == "scalar":
+            return {}
+        return {"tie_rate": _share(ctx, lambda c: c.verdict == "tie")}
 
 
-@metric("kendall_tau", "Kendall's tau-b between original and transformed scores of the same responses")
-def kendall_tau(x: Sequence[float], y: Sequence[float]) -> float | None:
-    """tau-b (handles ties); None for fewer than 2 pairs or a constant side."""
-    a, b = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    n = a.size
-    if n < 2:
-        return None
-    concordant = discordant = ties_a = ties_b = 0
-    for start in range(0, n, 512):  # rows in chunks: O(n^2) pairs without an n x n matrix
-        stop = min(n, start + 512)
-        da = np.sign(a[start:stop, None] - a[None, :])
-        db = np.sign(b[start:stop, None] - b[None, :])
-        upper = np.arange(start, stop)[:, None] < np.arange(n)[None, :]
-        product = (da * db)[upper]
-        concordant += int((product > 0).sum())
-        discordant += int((product < 0).sum())
-        ties_a += int(((da == 0) & (db != 0))[upper].sum())
-        ties_b += int(((db == 0) & (da != 0))[upper].sum())
-    denominator = math.sqrt((concordant + discordant + ties_a) * (concordant + discordant + ties_b))
-    if denominator == 0:
-        return None
-    return (concordant - discordant) / denominator
+@METRICS.register("position_consistency")
+class PositionConsistency(Metric):
+    """share of two-order comparisons whose verdict did not change when A and B swapped"""
+
+    def compute(self, ctx: VariantContext) -> dict[str, Any]:
+        if ctx.kind == "scalar":
+            return {}
+        both = [c for c in _comparisons(ctx) if len(c.orders) == 2 and "failed" not in c.orders.values()]
+        value = sum(1 for c in both if c.orders["AB"] == c.orders["BA"]) / len(both) if both else None
+        return {"position_consistency": value}
 
 
-# -- generative-judge rates ---------------------------------------------------------------------------------
-@metric("position_consistency", "share of two-order comparisons whose verdict did not change when A and B swapped")
-def position_consistency(judgments: Sequence[Judgment]) -> float | None:
-    both = [c for j in judgments for c in j.comparisons
-            if len(c.orders) == 2 and "failed" not in c.orders.values()]
-    if not both:
-        return None
-    return sum(1 for c in both if c.orders["AB"] == c.orders["BA"]) / len(both)
+# -- paired metrics --------------------------------------------------------------------------------------------
+@METRICS.register("drop")
+class Drop(Metric):
+    """accuracy on the original minus on the transformed items (same items), with a paired bootstrap CI"""
+
+    scope = "paired"
+
+    def compute(self, ctx: PairedContext) -> dict[str, Any]:
+        a, b = ctx.paired_values()
+        options = ctx.transformed.options
+        drop, low, high = S.bootstrap_drop(a, b, seed=ctx.transformed.seed, resamples=options.bootstrap,
+                                           level=options.level)
+        return {"n_paired": len(a), "accuracy_original": S.accuracy(a), "accuracy_transformed": S.accuracy(b),
+                "drop": S.finite(drop), "drop_ci": [S.finite(low), S.finite(high)]}
 
 
-def _verdict_share(judgments: Sequence[Judgment], verdict: str) -> float | None:
-    """Share of all comparisons whose verdict is ``verdict``; None without comparisons."""
-    comparisons = [c for j in judgments for c in j.comparisons]
-    if not comparisons:
-        return None
-    return sum(1 for c in comparisons if c.verdict == verdict) / len(comparisons)
+@METRICS.register("mcnemar")
+class McNemar(Metric):
+    """exact two-sided McNemar test on items right->wrong (b) vs wrong->right (c)"""
+
+    scope = "paired"
+
+    def compute(self, ctx: PairedContext) -> dict[str, Any]:
+        a, b = ctx.paired_values()
+        return {"mcnemar": S.mcnemar(a, b) if a else None}
 
 
-@metric("parse_failure_rate", "share of comparisons the judge's output could not decide (parse or call failure)")
-def parse_failure_rate(judgments: Sequence[Judgment]) -> float | None:
-    return _verdict_share(judgments, "failed")
+@METRICS.register("flip_rate")
+class FlipRate(Metric):
+    """share of items that went right->wrong and wrong->right under the transform"""
+
+    scope = "paired"
+
+    def compute(self, ctx: PairedContext) -> dict[str, Any]:
+        flips = S.flip_rates(*ctx.paired_values())
+        return {"flip_right_to_wrong": S.finite(flips["right_to_wrong"]),
+                "flip_wrong_to_right": S.finite(flips["wrong_to_right"])}
 
 
-@metric("tie_rate", "share of comparisons decided as a tie (including order-inconsistent pairs under 'tie')")
-def tie_rate(judgments: Sequence[Judgment]) -> float | None:
-    return _verdict_share(judgments, "tie")
+@METRICS.register("score_shift")
+class ScoreShift(Metric):
+    """mean |r - r~| over responses the transform changed, divided by the std of original scores"""
+
+    scope = "paired"
+
+    def compute(self, ctx: PairedContext) -> dict[str, Any]:
+        xs, ys = ctx.score_pairs
+        return {"n_responses_changed": len(xs),
+                "score_shift": S.score_shift(xs, ys, scale=ctx.scale or 0.0) if xs else None}
+
+
+@METRICS.register("kendall_tau")
+class KendallTau(Metric):
+    """Kendall's tau-b between original and transformed scores of the same responses"""
+
+    scope = "paired"
+
+    def compute(self, ctx: PairedContext) -> dict[str, Any]:
+        xs, ys = ctx.score_pairs
+        return {"kendall_tau": S.kendall_tau(xs, ys) if len(xs) >= 2 else None}

@@ -24,7 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from judgekit.eval.metrics import comparison_value
+from judgekit.data.example import Example
+from judgekit.eval.metrics import METRICS, Metric, VariantContext
+from judgekit.eval.statistics import accuracy, comparison_value
 from judgekit.judges.base import Judgment
 
 REWARDBENCH_SECTIONS = {
@@ -163,3 +165,42 @@ def rewardbench2_scores(subset_accuracy: Mapping[str, float], ties: Mapping[str,
     valid = [v for v in scores.values() if v is not None]
     scores["overall"] = sum(valid) / len(valid) if valid else None
     return scores
+
+
+def is_matrix(example: Example) -> bool:
+    return bool(example.meta.get("styles")) and len(example.chosen) == 3 and len(example.rejected) == 3
+
+
+@METRICS.register("sections")
+class Sections(Metric):
+    """section scores where the data defines them: RewardBench sections, RM-Bench easy/normal/hard, RewardBench 2"""
+
+    def compute(self, ctx: VariantContext) -> dict[str, Any]:
+        mode = ctx.options.sections
+        out: dict[str, Any] = {}
+        if mode == "none":
+            return out
+        by_subset: dict[str, list[float | None]] = defaultdict(list)
+        for j in ctx.judgments:
+            by_subset[j.subset].append(ctx.values[j.id])
+        subset_accuracy = {s: accuracy(v) for s, v in by_subset.items()}
+        if mode in ("auto", "rewardbench"):
+            section_map: dict[str, str | None] = {}
+            for j in ctx.judgments:
+                example = ctx.examples.get(j.id)
+                section_map.setdefault(j.subset, section_of(j.subset, example.meta if example is not None else {}))
+            found = rewardbench_sections(subset_accuracy, {s: len(v) for s, v in by_subset.items()}, section_map)
+            if found:
+                out["sections"] = found
+        if mode in ("auto", "rm-bench"):
+            matrix_items = [j for j in ctx.judgments if j.id in ctx.examples and is_matrix(ctx.examples[j.id])]
+            if matrix_items:
+                per_domain: dict[str, list[Judgment]] = defaultdict(list)
+                for j in matrix_items:
+                    per_domain[j.subset].append(j)
+                out["rm_bench"] = {"all": rm_bench_matrix(matrix_items, ties=ctx.options.ties),
+                                   **{d: rm_bench_matrix(js, ties=ctx.options.ties) for d, js in sorted(per_domain.items())}}
+        if mode in ("auto", "rewardbench2") and any(s in RB2_SUBSETS for s in by_subset):
+            ties = rewardbench2_ties([j for j in ctx.judgments if j.subset == "Ties"])
+            out["rewardbench2"] = {"scores": rewardbench2_scores(subset_accuracy, ties), "ties": ties}
+        return out

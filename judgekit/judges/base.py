@@ -1,8 +1,10 @@
 """What every judge returns: one `Judgment` per item, with its comparisons, scores, raw outputs and errors.
 
 An item is decided by comparisons of chosen[i] against rejected[j]. Each comparison is "chosen"
-(the chosen response wins), "rejected", "tie", or "failed" (the judge's output could not be parsed or
-the call failed; the reason is in ``errors``). A failure is never turned into a tie.
+(the chosen response wins), "rejected", "tie", or "failed"; a failed comparison says why in ``failure``:
+"call" (the backend returned no text: an error that outlasted its retries) or "parse" (the text held no
+valid verdict), with the message in the judgment's ``errors``. A failure is never turned into a tie, and
+call errors, parse failures and ties are counted apart everywhere.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from judgekit.data.example import Example
 from judgekit.registry import Registry
 
 VERDICTS = ("chosen", "rejected", "tie", "failed")
+FAILURES = ("call", "parse", "input")  # input: the item lacks what the judge needs (a reference)
 
 
 @dataclass
@@ -26,6 +29,7 @@ class Comparison:
     verdict: str
     orders: dict[str, str] = field(default_factory=dict)  # "AB" (chosen shown first) / "BA" -> verdict
     probability: float | None = None  # P(chosen wins), logprob mode
+    failure: str | None = None  # "call" | "parse" | "input" when the verdict is "failed"
 
 
 @dataclass
@@ -51,7 +55,9 @@ class Judgment:
 
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> Judgment:
-        values = dict(record)
+        """From `to_dict` output (a judgments.jsonl line without its run fields)."""
+        known = {f for f in cls.__dataclass_fields__}
+        values = {k: v for k, v in record.items() if k in known}
         values["comparisons"] = [Comparison(**c) for c in record.get("comparisons", [])]
         return cls(**values)
 
@@ -68,17 +74,35 @@ def compare_scores(chosen: float | None, rejected: float | None) -> str:
 
 
 def judgment_from_scores(example: Example, chosen: Sequence[float | None], rejected: Sequence[float | None],
-                         *, errors: list[str] | None = None) -> Judgment:
-    """Every chosen x rejected comparison decided by score."""
-    comparisons = [Comparison(i, j, compare_scores(c, r)) for i, c in enumerate(chosen) for j, r in enumerate(rejected)]
+                         *, errors: list[str] | None = None, failure: str = "parse",
+                         chosen_failures: Sequence[str | None] | None = None,
+                         rejected_failures: Sequence[str | None] | None = None) -> Judgment:
+    """Every chosen x rejected comparison decided by score. A comparison with a missing score fails with the
+    kind of its response's failure ("call" wins over "parse"; ``failure`` when none is given)."""
+    chosen_failures = chosen_failures or [None] * len(chosen)
+    rejected_failures = rejected_failures or [None] * len(rejected)
+    comparisons = []
+    for i, c in enumerate(chosen):
+        for j, r in enumerate(rejected):
+            verdict = compare_scores(c, r)
+            kind = None
+            if verdict == "failed":
+                kinds = {chosen_failures[i] if c is None else None, rejected_failures[j] if r is None else None}
+                kind = "call" if "call" in kinds else "parse" if "parse" in kinds else failure
+            comparisons.append(Comparison(i, j, verdict, failure=kind))
     return Judgment(example.id, example.subset, comparisons, list(chosen), list(rejected), errors=list(errors or []))
 
 
 class Judge:
-    """Base class. ``judge(examples)`` returns one Judgment per example, in order, and never raises per item."""
+    """Base class. ``judge(examples)`` returns one Judgment per example, in order, and never raises per item.
+
+    Subclasses are registered with ``@JUDGES.register(kind)``, declare ``Spec`` (a
+    `judgekit.judges.spec.JudgeSpec` subclass) and take it in ``__init__``.
+    """
 
     name: str = ""
-    kind: str = ""  # "scalar" | "generative"
+    kind: str = ""  # "scalar" | "generative" | a plugin's kind
+    Spec: Any = None
 
     def judge(self, examples: Sequence[Example], *, placements: dict[str, int] | None = None,
               progress: Callable[[int, int], None] | None = None) -> list[Judgment]:
@@ -97,5 +121,5 @@ class Judge:
         """Release models or connections."""
 
 
-# kind -> factory(spec: JudgeSpec) -> Judge
-JUDGES: Registry[Any] = Registry("judge")
+# kind -> Judge subclass
+JUDGES: Registry[type[Judge]] = Registry("judge kind")

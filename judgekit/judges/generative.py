@@ -24,8 +24,8 @@ from judgekit.backends.base import Backend, ChatRequest, Generation
 from judgekit.data.example import Example, Message
 from judgekit.judges.base import JUDGES, Comparison, Judge, Judgment, judgment_from_scores
 from judgekit.judges.parsers import PARSERS, ParseError, logprob_preference
-from judgekit.judges.spec import JudgeSpec
-from judgekit.judges.templates import conversation_text, load_template
+from judgekit.judges.spec import GenerativeJudgeSpec
+from judgekit.templates import conversation_text, load_template
 
 REFERENCE_KEYS = ("reference", "reference_answer", "answer")
 
@@ -59,12 +59,14 @@ def _reference(example: Example) -> str | None:
     return None if value is None else str(value)
 
 
+@JUDGES.register("generative")
 class GenerativeJudge(Judge):
-    """An LLM-as-judge defined by a JudgeSpec."""
+    """An LLM-as-judge: backend + prompt template + strict parser (pairwise, pointwise, best-of-n, verifier)."""
 
     kind = "generative"
+    Spec = GenerativeJudgeSpec
 
-    def __init__(self, spec: JudgeSpec, *, backend: Backend | None = None) -> None:
+    def __init__(self, spec: GenerativeJudgeSpec, *, backend: Backend | None = None) -> None:
         self.spec = spec
         self.name = spec.display_name
         self._backend = backend
@@ -79,7 +81,7 @@ class GenerativeJudge(Judge):
         if self._backend is None:
             from judgekit.backends import load_backend
 
-            self._backend = load_backend(self.spec.backend or "embedded")
+            self._backend = load_backend(self.spec.backend)
         return self._backend
 
     def identity(self) -> dict[str, Any]:
@@ -126,15 +128,15 @@ class GenerativeJudge(Judge):
             self.counters["cached"] += int(generation.cached)
         return generations
 
-    def _parse(self, generation: Generation, n_options: int) -> tuple[Any, str | None]:
-        """(value, None) or (None, reason)."""
+    def _parse(self, generation: Generation, n_options: int) -> tuple[Any, str | None, str | None]:
+        """(value, None, None) or (None, reason, "call" | "parse")."""
         if not generation.ok:
-            return None, f"backend error: {generation.error or 'no text'}"
+            return None, f"backend error: {generation.error or 'no text'}", "call"
         try:
-            return self.parser.parse(generation.text, n_options), None
+            return self.parser(generation.text, n_options), None, None
         except ParseError as exc:
             self.counters["parse_failures"] += 1
-            return None, f"parse failure: {exc}"
+            return None, f"parse failure: {exc}", "parse"
 
     def judge(self, examples: Sequence[Example], *, placements: dict[str, int] | None = None,
               progress: Callable[[int, int], None] | None = None) -> list[Judgment]:
@@ -168,44 +170,48 @@ class GenerativeJudge(Judge):
         per_pair: dict[tuple[int, int, int], dict[str, tuple[str, float | None]]] = {}
         for (e_index, i, j, order), generation in zip(slots, generations, strict=True):
             judgment = judgments[e_index]
-            verdict, probability = self._order_verdict(generation, order, judgment)
-            per_pair.setdefault((e_index, i, j), {})[order] = (verdict, probability)
+            verdict, probability, failure = self._order_verdict(generation, order, judgment)
+            per_pair.setdefault((e_index, i, j), {})[order] = (verdict, probability, failure)
         for (e_index, i, j), orders in per_pair.items():
             judgments[e_index].comparisons.append(self._combine(i, j, orders))
         return judgments
 
-    def _order_verdict(self, generation: Generation, order: str, judgment: Judgment) -> tuple[str, float | None]:
+    def _order_verdict(self, generation: Generation, order: str,
+                       judgment: Judgment) -> tuple[str, float | None, str | None]:
+        """(verdict, P(chosen) in logprob mode, failure kind) of one presentation order."""
         judgment.raw.append({"order": order, "text": generation.text,
                              **({"top_logprobs": generation.top_logprobs} if self.spec.logprobs else {})})
         if self.spec.logprobs:
             if not generation.ok and generation.top_logprobs is None:
                 judgment.errors.append(f"{order}: backend error: {generation.error or 'no text'}")
-                return "failed", None
+                return "failed", None, "call"
             try:
                 p_a = logprob_preference(generation.top_logprobs)
             except ParseError as exc:
                 self.counters["parse_failures"] += 1
                 judgment.errors.append(f"{order}: parse failure: {exc}")
-                return "failed", None
+                return "failed", None, "parse"
             p_chosen = p_a if order == "AB" else 1.0 - p_a
-            return ("chosen" if p_chosen > 0.5 else "rejected" if p_chosen < 0.5 else "tie"), p_chosen
-        value, error = self._parse(generation, 2)
+            return ("chosen" if p_chosen > 0.5 else "rejected" if p_chosen < 0.5 else "tie"), p_chosen, None
+        value, error, failure = self._parse(generation, 2)
         if error:
             judgment.errors.append(f"{order}: {error}")
-            return "failed", None
+            return "failed", None, failure
         if value == "tie":
-            return "tie", None
+            return "tie", None, None
         chosen_label = "A" if order == "AB" else "B"
-        return ("chosen" if value == chosen_label else "rejected"), None
+        return ("chosen" if value == chosen_label else "rejected"), None, None
 
-    def _combine(self, i: int, j: int, orders: dict[str, tuple[str, float | None]]) -> Comparison:
-        verdicts = {order: v for order, (v, _) in orders.items()}
-        probabilities = [p for _, p in orders.values() if p is not None]
+    def _combine(self, i: int, j: int, orders: dict[str, tuple[str, float | None, str | None]]) -> Comparison:
+        verdicts = {order: v for order, (v, _, _) in orders.items()}
+        probabilities = [p for _, p, _ in orders.values() if p is not None]
         probability = sum(probabilities) / len(probabilities) if len(probabilities) == len(orders) else None
+        failures = {f for _, _, f in orders.values() if f}
         values = list(verdicts.values())
         if "failed" in values:
-            verdict = "failed"
-        elif len(values) == 1 or values[0] == values[1]:
+            failure = "call" if "call" in failures else "parse"
+            return Comparison(i, j, "failed", orders=verdicts, probability=probability, failure=failure)
+        if len(values) == 1 or values[0] == values[1]:
             verdict = values[0]
         elif probability is not None:  # logprob mode: the average probability decides
             verdict = "chosen" if probability > 0.5 else "rejected" if probability < 0.5 else "tie"
@@ -229,7 +235,7 @@ class GenerativeJudge(Judge):
         for example, layout, generation in zip(examples, layouts, self._run(requests), strict=True):
             judgment = Judgment(example.id, example.subset, meta={"position": layout.index(-1)})
             judgment.raw.append({"text": generation.text})
-            value, error = self._parse(generation, len(layout))
+            value, error, failure = self._parse(generation, len(layout))
             if error:
                 judgment.errors.append(error)
                 judgment.choice = -1
@@ -238,7 +244,7 @@ class GenerativeJudge(Judge):
                 picked = layout[value]
                 judgment.choice = 0 if picked == -1 else 1 + picked
                 verdicts = ["chosen" if picked == -1 else "rejected"] * len(example.rejected)
-            judgment.comparisons = [Comparison(0, j, v) for j, v in enumerate(verdicts)]
+            judgment.comparisons = [Comparison(0, j, v, failure=failure) for j, v in enumerate(verdicts)]
             judgments.append(judgment)
         return judgments
 
@@ -265,35 +271,37 @@ class GenerativeJudge(Judge):
                 requests.append(self._request(self.template.render(values), id=example.id))
         results = []
         for generation in self._run(requests):
-            value, error = self._parse(generation, 10)
-            results.append((generation.text, None if error else float(value), error))
+            value, error, failure = self._parse(generation, 10)
+            results.append((generation.text, None if error else float(value), error, failure))
         judgments = []
         for example in examples:
             if example.id in missing_reference:
                 error = (f"no reference answer in meta ({'/'.join(REFERENCE_KEYS)}) for the verifier; "
                          "set 'reference: chosen' to check rejected responses against the chosen one")
                 nones = [None] * len(example.chosen), [None] * len(example.rejected)
-                judgments.append(judgment_from_scores(example, *nones, errors=[error]))
+                judgments.append(judgment_from_scores(example, *nones, errors=[error], failure="input"))
                 continue
             reference = example.chosen[0] if from_chosen else _reference(example)
             judged = example.rejected if from_chosen else (*example.chosen, *example.rejected)
             found = {r: results[keys[(example.prompt, r, reference)]] for r in judged}
             errors = [f"response {n}: {found[r][2]}" for n, r in enumerate(judged) if found[r][2]]
             if from_chosen:
-                judgment = _against_chosen(example, [found[r][1] for r in example.rejected], errors)
+                judgment = _against_chosen(example, [found[r][1] for r in example.rejected], errors,
+                                           [found[r][3] for r in example.rejected])
             else:
                 judgment = judgment_from_scores(example, [found[r][1] for r in example.chosen],
-                                                [found[r][1] for r in example.rejected], errors=errors)
+                                                [found[r][1] for r in example.rejected], errors=errors,
+                                                chosen_failures=[found[r][3] for r in example.chosen],
+                                                rejected_failures=[found[r][3] for r in example.rejected])
             judgment.raw = [{"text": found[r][0]} for r in judged]
             judgments.append(judgment)
         return judgments
 
 
-def _against_chosen(example: Example, accepted: list[float | None], errors: list[str]) -> Judgment:
+def _against_chosen(example: Example, accepted: list[float | None], errors: list[str],
+                    failures: list[str | None]) -> Judgment:
     """Master-key setting: the chosen response is the reference; a rejected one the verifier accepts wins."""
-    verdicts = ["failed" if a is None else ("rejected" if a >= 1.0 else "chosen") for a in accepted]
-    return Judgment(example.id, example.subset, [Comparison(0, j, v) for j, v in enumerate(verdicts)],
-                    scores_rejected=list(accepted), errors=errors, meta={"reference": "chosen"})
-
-
-JUDGES.add("generative", GenerativeJudge)
+    comparisons = [Comparison(0, j, "failed", failure=failures[j] or "parse") if a is None
+                   else Comparison(0, j, "rejected" if a >= 1.0 else "chosen") for j, a in enumerate(accepted)]
+    return Judgment(example.id, example.subset, comparisons, scores_rejected=list(accepted), errors=errors,
+                    meta={"reference": "chosen"})

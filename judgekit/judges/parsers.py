@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 from judgekit.registry import Registry
 
@@ -20,27 +19,8 @@ class ParseError(ValueError):
     """The output does not contain exactly one valid verdict."""
 
 
-@dataclass(frozen=True)
-class Parser:
-    """A registered parser: ``parse(text, n_options) -> verdict``."""
-
-    name: str
-    description: str
-    parse: Callable[..., object]
-
-    def ls_columns(self) -> dict[str, str]:
-        return {"description": self.description}
-
-
-PARSERS: Registry[Parser] = Registry("parser")
-
-
-def parser(name: str, description: str):
-    def decorate(fn: Callable[..., object]) -> Callable[..., object]:
-        PARSERS.add(name, Parser(name, description, fn))
-        return fn
-
-    return decorate
+# name -> parse(text, n_options) -> verdict (raises ParseError)
+PARSERS: Registry[Callable[..., object]] = Registry("parser")
 
 
 _THINK = re.compile(r"<think>.*?</think>", re.S | re.I)
@@ -74,7 +54,7 @@ _PAIR_TAIL = re.compile(
 _PAIR_VALUES = {"A": "A", "B": "B", "C": "tie", "TIE": "tie", "A=B": "tie"}
 
 
-@parser("pairwise", "[[A]], [[B]] or [[C]] (tie); else one 'Verdict: A' at the very end")
+@PARSERS.register("pairwise", description="[[A]], [[B]] or [[C]] (tie); else one 'Verdict: A' at the very end")
 def parse_pairwise(text: str | None, n_options: int = 2) -> str:
     """Return "A", "B" or "tie"."""
     body = _clean(text)
@@ -108,7 +88,7 @@ def _bracketed_or_tail(body: str, tail: re.Pattern[str], what: str, missing: str
     return match.group(1)
 
 
-@parser("rating", "Rating: [[N]] with N in 1-10; else one 'Rating: N' at the very end")
+@PARSERS.register("rating", description="Rating: [[N]] with N in 1-10; else one 'Rating: N' at the very end")
 def parse_rating(text: str | None, n_options: int = 10, *, low: float = 1, high: float = 10) -> float:
     """Return the rating as a float in [low, high]."""
     value_text = _bracketed_or_tail(_clean(text), _RATING_TAIL, "ratings", "no rating found (expected Rating: [[N]])")
@@ -125,7 +105,7 @@ def parse_rating(text: str | None, n_options: int = 10, *, low: float = 1, high:
 _CHOICE_TAIL = re.compile(r"(?:best|answer|choice|verdict)\s*(?:response|answer)?\s*(?:is)?\s*[:=]?\s*\**(?:response\s*)?(\d+)\**\s*\.?\s*$", re.I)
 
 
-@parser("choice", "[[k]] naming the best of N responses (1-based); else one 'Best: k' at the very end")
+@PARSERS.register("choice", description="[[k]] naming the best of N responses (1-based); else one 'Best: k' at the very end")
 def parse_choice(text: str | None, n_options: int = 4) -> int:
     """Return the 0-based index of the chosen response."""
     value_text = _bracketed_or_tail(_clean(text), _CHOICE_TAIL, "choices",
@@ -143,7 +123,7 @@ _VERIFY_VALUES = {"CORRECT": True, "YES": True, "INCORRECT": False, "NO": False,
 _VERIFY_TAIL = re.compile(r"(?:verdict|judgement|judgment|answer)\s*[:=]\s*\**(correct|incorrect|yes|no)\**\s*\.?\s*$", re.I)
 
 
-@parser("verify", "[[CORRECT]] or [[INCORRECT]]; else one 'Verdict: correct' at the very end")
+@PARSERS.register("verify", description="[[CORRECT]] or [[INCORRECT]]; else one 'Verdict: correct' at the very end")
 def parse_verify(text: str | None, n_options: int = 2) -> bool:
     """Return True when the response is judged correct."""
     body = _clean(text)

@@ -22,7 +22,7 @@ from judgekit.data.example import Example, Message
 from judgekit.errors import SpecError
 from judgekit.judges.base import JUDGES, Judge, Judgment, judgment_from_scores
 from judgekit.judges.score_cache import ScoreCache, folder_fingerprint, model_key, text_key
-from judgekit.judges.spec import JudgeSpec
+from judgekit.judges.spec import ScalarJudgeSpec
 
 FORMAT_VERSION = 1  # bump when the conversation formatting changes (invalidates cached scores)
 _ROLE_NAMES = {"system": "System", "user": "User", "assistant": "Assistant"}
@@ -77,15 +77,16 @@ def plan_batches(lengths: Sequence[int], *, token_budget: int, max_batch_size: i
     return batches
 
 
+@JUDGES.register("scalar")
 class ScalarJudge(Judge):
-    """A sequence-classification reward model run through transformers."""
+    """A sequence-classification reward model (AutoModelForSequenceClassification) scoring (prompt, response)."""
 
     kind = "scalar"
+    Spec = ScalarJudgeSpec
 
-    def __init__(self, spec: JudgeSpec, *, cache_path: Path | None = None) -> None:
-        from judgekit.judges.embedded_rm import resolve_model
-
-        self.spec = spec.model_copy(update={"model": resolve_model(spec.model)}) if spec.model else spec
+    def __init__(self, spec: ScalarJudgeSpec, *, cache_path: Path | None = None) -> None:
+        self.given = spec  # as written (an embedded:... name stays readable in reports)
+        self._resolved: ScalarJudgeSpec | None = None
         self.name = spec.display_name
         self._model = None
         self._tokenizer = None
@@ -96,6 +97,15 @@ class ScalarJudge(Judge):
                          "model_seconds": 0.0}
 
     # -- loading ------------------------------------------------------------------------------------
+    @property
+    def spec(self) -> ScalarJudgeSpec:
+        """The spec with ``embedded:...`` resolved to its folder (built on first use, not at construction)."""
+        if self._resolved is None:
+            from judgekit.embedded import resolve_model
+
+            self._resolved = self.given.model_copy(update={"model": resolve_model(self.given.model)})
+        return self._resolved
+
     @property
     def tokenizer(self):
         if self._tokenizer is None:
@@ -185,7 +195,7 @@ class ScalarJudge(Judge):
         missing = [item for item in unique if keys[item] not in self._memory]
         cache = None
         if self.spec.cache and missing:
-            from judgekit.backends.embedded import cache_root
+            from judgekit.embedded import cache_root
 
             cache = ScoreCache(self._cache_path or cache_root() / "scores.sqlite")
             mkey = model_key(self.identity())
@@ -283,5 +293,3 @@ class ScalarJudge(Judge):
     def close(self) -> None:
         self._model = None
 
-
-JUDGES.add("scalar", ScalarJudge)

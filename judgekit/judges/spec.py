@@ -1,11 +1,20 @@
-"""Judge specs: the pydantic model that YAML files in ``judges/`` and Python users both build."""
+"""Judge specs: the pydantic models that YAML files in ``judges/`` and Python users both build.
+
+Every judge kind is a `Judge` subclass registered with ``@JUDGES.register(kind)`` that owns its spec model
+(``Spec``, a `JudgeSpec` subclass). Built in: ``scalar`` (a sequence-classification reward model) and
+``generative`` (backend + template + parser). `validate_spec` picks the model by ``kind``, so a plugin's
+judge kind validates like a built-in one. Template and parser names are checked here, before anything
+is loaded.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, field_validator, model_validator
+
+from judgekit.backends.spec import BackendSpec, coerce_backend
 
 DEFAULT_TEMPLATES = {
     "pairwise": "judge/pairwise",
@@ -17,16 +26,24 @@ DEFAULT_PARSERS = {"pairwise": "pairwise", "pointwise": "rating", "best-of-n": "
 
 
 class JudgeSpec(BaseModel):
-    """A scalar reward model or a generative judge (backend + template + parser + options)."""
+    """Fields every judge kind has."""
 
     model_config = ConfigDict(extra="forbid")
 
+    kind: str
     name: str | None = None
     description: str = ""
-    kind: Literal["scalar", "generative"]
 
-    # -- scalar reward models (AutoModelForSequenceClassification) --
-    model: str | None = Field(None, description="HF model id or local folder (scalar judges)")
+    @property
+    def display_name(self) -> str:
+        return self.name or self.kind
+
+
+class ScalarJudgeSpec(JudgeSpec):
+    """A sequence-classification reward model scoring (prompt, response)."""
+
+    kind: Literal["scalar"] = "scalar"
+    model: str = Field(description="HF model id, local folder, or embedded:minilm-rm[@seed]")
     revision: str | None = None
     dtype: Literal["float32", "bfloat16", "float16", "auto"] = "float32"
     device: str = Field("auto", description="cpu, cuda, cuda:N, mps, or auto (cuda when available)")
@@ -37,8 +54,17 @@ class JudgeSpec(BaseModel):
     score_index: int = Field(0, ge=0, description="which logit is the reward (0 for num_labels=1)")
     cache: bool = Field(True, description="keep scores on disk keyed by model identity and text")
 
-    # -- generative judges --
-    backend: str | dict[str, Any] | None = None
+    @property
+    def display_name(self) -> str:
+        return self.name or Path(self.model).name or self.model
+
+
+class GenerativeJudgeSpec(JudgeSpec):
+    """An LLM-as-judge: a backend, a prompt template and a strict parser."""
+
+    kind: Literal["generative"] = "generative"
+    backend: SerializeAsAny[BackendSpec] = Field(default="embedded", validate_default=True,
+                                                 description="backend spec or string (default: embedded SmolLM2)")
     mode: Literal["pairwise", "pointwise", "best-of-n", "verifier"] = "pairwise"
     template: str | None = None
     parser: str | None = None
@@ -54,27 +80,31 @@ class JudgeSpec(BaseModel):
     temperature: float = Field(0.0, ge=0.0)
     seed: int | None = 0
 
+    @field_validator("backend", mode="before")
+    @classmethod
+    def _backend(cls, value: Any) -> Any:
+        return coerce_backend(value)
+
     @model_validator(mode="after")
-    def _check_kind(self) -> JudgeSpec:
-        if self.kind == "scalar":
-            if not self.model:
-                raise ValueError("scalar judges need 'model' (an HF model id or a local folder)")
-            if self.backend is not None or self.template is not None or self.parser is not None:
-                raise ValueError("'backend', 'template' and 'parser' are for generative judges; remove them")
-        else:
-            if self.model is not None:
-                raise ValueError("generative judges take the model inside 'backend' (e.g. {name: openai, model: ...})")
-            if self.logprobs is not None and self.mode != "pairwise":
-                raise ValueError("'logprobs' works with mode: pairwise only")
+    def _check(self) -> GenerativeJudgeSpec:
+        from judgekit import resources
+        from judgekit.errors import SpecError
+        from judgekit.judges.parsers import PARSERS
+        from judgekit.templates import SUFFIXES
+
+        if self.logprobs is not None and self.mode != "pairwise":
+            raise ValueError("'logprobs' works with mode: pairwise only")
+        if self.parser_name not in PARSERS:
+            raise ValueError(PARSERS.unknown_message(self.parser_name))
+        try:
+            resources.find("prompts", self.template_name, suffixes=SUFFIXES)
+        except SpecError as exc:
+            raise ValueError(f"template: {exc}") from None
         return self
 
     @property
     def display_name(self) -> str:
-        if self.name:
-            return self.name
-        if self.model:
-            return Path(self.model).name or self.model
-        return f"{self.backend if isinstance(self.backend, str) else 'generative'}-{self.mode}"
+        return self.name or f"{self.backend.backend}-{self.mode}"
 
     @property
     def template_name(self) -> str:
@@ -87,8 +117,30 @@ class JudgeSpec(BaseModel):
         return self.parser or DEFAULT_PARSERS[self.mode]
 
 
+def spec_model(kind: str) -> type[JudgeSpec]:
+    """The spec model of a registered judge kind."""
+    from judgekit.errors import SpecError
+    from judgekit.judges.base import JUDGES
+
+    model = getattr(JUDGES.get(kind), "Spec", None)
+    if not (isinstance(model, type) and issubclass(model, JudgeSpec)):
+        raise SpecError(f"judge kind '{kind}' declares no Spec (a JudgeSpec subclass)")
+    return model
+
+
 def validate_spec(data: Any, *, source: str = "<judge spec>") -> JudgeSpec:
-    """Validate a mapping into a JudgeSpec; errors name the file and the field."""
+    """Validate a mapping into its kind's spec model; errors name the file and the field."""
+    from judgekit.errors import SpecError
+    from judgekit.judges.base import JUDGES
     from judgekit.specfile import validate
 
-    return validate(JudgeSpec, data, source=source, what="a judge spec is a mapping (kind, model or backend, ...)")
+    if isinstance(data, JudgeSpec):
+        return data
+    if not isinstance(data, dict):
+        raise SpecError(f"{source}: a judge spec is a mapping (kind, model or backend, ...), got {type(data).__name__}")
+    kind = data.get("kind")
+    if kind is None:
+        raise SpecError(f"{source}: field 'kind': required (one of {', '.join(JUDGES.names())})")
+    if not isinstance(kind, str) or kind not in JUDGES:
+        raise SpecError(f"{source}: field 'kind': {JUDGES.unknown_message(str(kind))}")
+    return validate(spec_model(kind), data, source=source, what="a judge spec is a mapping (kind, model or backend, ...)")

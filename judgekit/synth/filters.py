@@ -1,29 +1,89 @@
 """Recipe post-filters: keep a generated item only if each of its changed texts passes.
 
-Filters compare every changed text with the original text at the same place (prompt, chosen[i],
-rejected[j]). Scores go into the item's ``meta.filters``; a dropped item is counted with its reason.
+Filters are registered with ``@FILTERS.register(name)``; each declares its arguments (``Options``) and
+compares every changed text with the original text at the same place (prompt, chosen[i], rejected[j])
+using the text-quality checks of judgekit.transforms.quality. Scores go into the item's
+``meta.filters``; a dropped item is counted with its reason. A plugin registers a filter the same way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
-from judgekit.backends.postprocess import is_refusal, length_ratio, normalise
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
 from judgekit.data.example import Example
 from judgekit.errors import SpecError
-from judgekit.synth.recipe import FilterSpec
+from judgekit.registry import Registry
+from judgekit.transforms.quality import is_refusal, length_ratio, normalise
 
-_ARGS = {
-    "similarity": {"min": 0.7, "model": None},
-    "length-ratio": {"min": 0.5, "max": 2.0},
-    "not-empty": {},
-    "not-identical": {},
-    "not-refusal": {},
-}
+Changed = list[tuple[str, str, str]]  # (where, original text, new text)
+Result = tuple[str | None, dict[str, Any]]  # (reason to drop or None, scores)
 
 
-def changed_texts(original: Example, variant: Example) -> list[tuple[str, str, str]]:
+class NoOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Filter:
+    """Base class: ``check(changed texts of each item) -> (reason or None, scores)`` per item."""
+
+    Options: ClassVar[type[BaseModel]] = NoOptions
+
+    def __init__(self, options: BaseModel) -> None:
+        self.options = options
+
+    def check(self, items: Sequence[Changed]) -> list[Result]:
+        return [self.check_item(item) for item in items]
+
+    def check_item(self, changed: Changed) -> Result:
+        raise NotImplementedError
+
+
+FILTERS: Registry[type[Filter]] = Registry("filter")
+
+
+class FilterRef(BaseModel):
+    """One entry of a recipe's ``filters:`` list."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    transforms: list[str] | None = Field(None, description="transforms it applies to (default: the llm family)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value: Any) -> Any:
+        return {"name": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _resolves(self) -> FilterRef:
+        if self.name not in FILTERS:
+            raise ValueError(FILTERS.unknown_message(self.name))
+        options = FILTERS.get(self.name).Options
+        try:
+            options.model_validate(self.args)
+        except ValidationError as exc:
+            allowed = ", ".join(options.model_fields) or "none"
+            error = exc.errors()[0]
+            where = ".".join(str(p) for p in error["loc"])
+            problem = f"unknown argument '{where}'" if error["type"] == "extra_forbidden" else f"{where}: {error['msg']}"
+            raise ValueError(f"filter '{self.name}': {problem} (arguments: {allowed})") from None
+        return self
+
+    def build(self) -> Filter:
+        cls = FILTERS.get(self.name)
+        return cls(cls.Options.model_validate(self.args))
+
+    def covers(self, transform_name: str, display_name: str, family: str) -> bool:
+        if self.transforms is None:
+            return family == "llm"
+        return transform_name in self.transforms or display_name in self.transforms
+
+
+def changed_texts(original: Example, variant: Example) -> Changed:
     """(where, original text, new text) for every text that differs."""
     pairs = []
     if variant.prompt != original.prompt:
@@ -35,63 +95,89 @@ def changed_texts(original: Example, variant: Example) -> list[tuple[str, str, s
     return pairs
 
 
-class Filter:
-    """One configured filter."""
+class SimilarityOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
-    def __init__(self, spec: FilterSpec) -> None:
-        unknown = set(spec.args) - set(_ARGS[spec.name])
-        if unknown:
-            raise SpecError(f"filter '{spec.name}': unknown argument(s) {sorted(unknown)}; "
-                            f"allowed: {sorted(_ARGS[spec.name]) or 'none'}")
-        self.spec = spec
-        self.args = {**_ARGS[spec.name], **spec.args}
+    min: float = Field(0.7, ge=0, le=1, description="lowest cosine similarity kept")
+    model: str | None = Field(None, description="embedding model folder (default: all-MiniLM-L6-v2)")
 
-    def covers(self, transform_name: str, family: str) -> bool:
-        if self.spec.transforms is None:
-            return family == "llm"
-        return transform_name in self.spec.transforms
 
-    def check(self, pairs: Sequence[tuple[Example, Example]]) -> list[tuple[str | None, dict[str, Any]]]:
-        """(reason to drop or None, scores) for each (original, variant) pair."""
-        name = self.spec.name
-        texts = [changed_texts(o, v) for o, v in pairs]
-        if name == "similarity":
-            from judgekit.backends.embedding import shared_embedder
+@FILTERS.register("similarity")
+class Similarity(Filter):
+    """every changed text has embedding cosine similarity >= min with its original (all-MiniLM-L6-v2)"""
 
-            flat = [(i, where, old, new) for i, item in enumerate(texts) for where, old, new in item]
-            scores = shared_embedder(self.args["model"]).similarities([f[3] for f in flat], [f[2] for f in flat])
-            per_item: list[dict[str, float]] = [{} for _ in pairs]
-            for (i, where, _, _), score in zip(flat, scores, strict=True):
-                per_item[i][where] = score
-            out = []
-            for scores_of in per_item:
-                low = {w: s for w, s in scores_of.items() if s < self.args["min"]}
-                reason = None
-                if low:
-                    reason = "similarity " + ", ".join(f"{w}={s:.2f}" for w, s in low.items()) + f" < {self.args['min']}"
-                out.append((reason, {"similarity": scores_of}))
-            return out
-        results = []
-        for item in texts:
+    Options = SimilarityOptions
+
+    def check(self, items: Sequence[Changed]) -> list[Result]:
+        from judgekit.transforms.quality import shared_embedder
+
+        flat = [(i, where, old, new) for i, item in enumerate(items) for where, old, new in item]
+        scores = shared_embedder(self.options.model).similarities([f[3] for f in flat], [f[2] for f in flat])
+        per_item: list[dict[str, float]] = [{} for _ in items]
+        for (i, where, _, _), score in zip(flat, scores, strict=True):
+            per_item[i][where] = score
+        out: list[Result] = []
+        for scores_of in per_item:
+            low = {w: s for w, s in scores_of.items() if s < self.options.min}
             reason = None
-            scores: dict[str, Any] = {}
-            for where, old, new in item:
-                if name == "not-empty" and not new.strip():
-                    reason = f"{where} is empty"
-                elif name == "not-identical" and normalise(new) == normalise(old):
-                    reason = f"{where} is identical to the original"
-                elif name == "not-refusal" and is_refusal(new) and not is_refusal(old):
-                    reason = f"{where} is a refusal"
-                elif name == "length-ratio":
-                    ratio = round(length_ratio(new, old), 4)
-                    scores.setdefault("length_ratio", {})[where] = ratio
-                    if not self.args["min"] <= ratio <= self.args["max"]:
-                        reason = f"{where} length ratio {ratio:.2f} outside [{self.args['min']}, {self.args['max']}]"
-                if reason:
-                    break
-            results.append((reason, scores))
-        return results
+            if low:
+                reason = "similarity " + ", ".join(f"{w}={s:.2f}" for w, s in low.items()) + f" < {self.options.min}"
+            out.append((reason, {"similarity": scores_of}))
+        return out
 
 
-def build_filters(specs: Sequence[FilterSpec]) -> list[Filter]:
-    return [Filter(spec) for spec in specs]
+class LengthRatioOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    min: float = Field(0.5, gt=0)
+    max: float = Field(2.0, gt=0)
+
+
+@FILTERS.register("length-ratio")
+class LengthRatio(Filter):
+    """every changed text is between min and max times as long as its original (characters)"""
+
+    Options = LengthRatioOptions
+
+    def check_item(self, changed: Changed) -> Result:
+        ratios: dict[str, float] = {}
+        for where, old, new in changed:
+            ratio = round(length_ratio(new, old), 4)
+            ratios[where] = ratio
+            if not self.options.min <= ratio <= self.options.max:
+                return (f"{where} length ratio {ratio:.2f} outside [{self.options.min}, {self.options.max}]",
+                        {"length_ratio": ratios})
+        return None, {"length_ratio": ratios}
+
+
+@FILTERS.register("not-empty")
+class NotEmpty(Filter):
+    """no changed text is empty"""
+
+    def check_item(self, changed: Changed) -> Result:
+        return next(((f"{w} is empty", {}) for w, _, new in changed if not new.strip()), (None, {}))
+
+
+@FILTERS.register("not-identical")
+class NotIdentical(Filter):
+    """no changed text equals its original up to case and spacing"""
+
+    def check_item(self, changed: Changed) -> Result:
+        return next(((f"{w} is identical to the original", {}) for w, old, new in changed
+                     if normalise(new) == normalise(old)), (None, {}))
+
+
+@FILTERS.register("not-refusal")
+class NotRefusal(Filter):
+    """no changed text is a refusal where its original was not"""
+
+    def check_item(self, changed: Changed) -> Result:
+        return next(((f"{w} is a refusal", {}) for w, old, new in changed
+                     if is_refusal(new) and not is_refusal(old)), (None, {}))
+
+
+def build_filters(refs: Sequence[FilterRef]) -> list[tuple[FilterRef, Filter]]:
+    try:
+        return [(ref, ref.build()) for ref in refs]
+    except ValidationError as exc:
+        raise SpecError(str(exc)) from None

@@ -1,132 +1,72 @@
 """Recipes: which data, which backend, which transforms, which filters, where to write. YAML -> pydantic.
 
-A recipe file is read with ``yaml.safe_load`` and validated into `Recipe` (``extra="forbid"``: an unknown
-field is an error naming the file and the field). ``--set key=value`` overrides any field by dotted path
-(``data.limit=5``, ``backend.concurrency=32``, ``transforms.0.args.max_attempts=2``) before validation.
+A recipe uses the shared spec vocabulary (judgekit.vocabulary): ``data`` (a DataSelection), ``backend``,
+``transforms``, ``seed``, ``output``. ``--set key=value`` overrides any field by dotted path
+(``data.limit=5``, ``backend.concurrency=32``, ``transforms.0.args.max_attempts=2``) after the command's
+shorthand flags; unknown fields are errors naming the file and the field.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, field_validator
 
-from judgekit.backends.spec import BackendSpec, parse_backend_spec
-from judgekit.errors import SpecError
-from judgekit.specfile import apply_overrides, read_yaml, validate
-
-FILTERS = ("similarity", "length-ratio", "not-empty", "not-identical", "not-refusal")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from judgekit.backends.spec import BackendSpec, coerce_backend
+from judgekit.data.pairs import PairingSpec
+from judgekit.data.selection import DataSelection
+from judgekit.synth.filters import FilterRef
+from judgekit.transforms.refs import TransformRef
+from judgekit.vocabulary import DatasetOutputSpec, SpecModel, load_spec
 
 
-class DataSpec(_Strict):
-    source: str = Field("sample", description="file, `datasets` folder, hub id, or 'sample'")
-    format: str | None = None
-    split: str | None = None
-    subsets: list[str] | None = Field(None, description="keep only these subsets")
-    limit: int | None = Field(None, ge=1, description="first N items (after the subset filter)")
-
-
-class TransformSpec(_Strict):
-    name: str
-    args: dict[str, Any] = Field(default_factory=dict)
-
-
-class FilterSpec(_Strict):
-    """A post-filter on generated items, compared with their originals."""
-
-    name: Literal["similarity", "length-ratio", "not-empty", "not-identical", "not-refusal"]
-    args: dict[str, Any] = Field(default_factory=dict)
-    transforms: list[str] | None = Field(None, description="transforms it applies to (default: the llm family)")
-
-
-class OutputSpec(_Strict):
-    dir: str | None = Field(None, description="output folder (default: synth-out/<recipe name>)")
-    format: Literal["jsonl", "parquet", "datasets"] = "jsonl"
-
-
-class PricingSpec(_Strict):
-    input_per_mtok: float = Field(0.0, ge=0)
-    output_per_mtok: float = Field(0.0, ge=0)
-
-
-class ExportSpec(_Strict):
+class ExportSpec(BaseModel):
     """Generative-judge training data made from the run: every comparison of the original items and of
-    every kept transformed item, in both A/B orders, with the same target verdict (judgekit.train.judge_data).
+    every kept transformed item, in both A/B orders, with the same target verdict (judgekit.judges.export).
 
     Written to ``<output dir>/judge/<kind>.jsonl`` (TRL conversational format), which
-    `judgekit train --kind judge-sft` reads as it is.
+    `judgekit train` (``kind: judge-sft``) reads as it is.
     """
+
+    model_config = ConfigDict(extra="forbid")
 
     kind: Literal["judge-sft", "judge-dpo"]
     template: str = Field("judge/pairwise", description="judge prompt template (prompts/)")
-    pairing: Literal["first", "all", "diagonal", "sample"] = "first"
-    limit: int | None = Field(None, ge=1, description="at most this many comparisons of original items")
+    pairs: PairingSpec = Field(default_factory=PairingSpec, description="how items become comparisons")
 
 
-class Recipe(_Strict):
+class Recipe(SpecModel):
     """data -> transforms (rule-based and LLM) -> filters -> dataset folder + manifest (+ judge data)."""
 
     name: str
     description: str = ""
-    data: DataSpec = Field(default_factory=DataSpec)
-    backend: BackendSpec | None = None
+    data: DataSelection = Field(default_factory=DataSelection)
+    backend: SerializeAsAny[BackendSpec] | None = Field(None, description="for LLM transforms (default: embedded)")
     seed: int = 0
     workers: int = Field(1, ge=1, description="processes for rule-based transforms")
-    transforms: list[TransformSpec] = Field(min_length=1)
-    filters: list[FilterSpec] = Field(default_factory=list)
-    output: OutputSpec = Field(default_factory=OutputSpec)
+    transforms: list[TransformRef] = Field(min_length=1)
+    filters: list[FilterRef] = Field(default_factory=list)
+    output: DatasetOutputSpec = Field(default_factory=DatasetOutputSpec)
     export: list[ExportSpec] = Field(default_factory=list, description="judge SFT/DPO data to write as well")
+    max_error_rate: float = Field(0.0, ge=0, le=1, description="share of failed calls above which the run "
+                                  "exits 3 (after writing)")
 
     @field_validator("backend", mode="before")
     @classmethod
     def _backend(cls, value: Any) -> Any:
-        if value is None or isinstance(value, BackendSpec | dict):
-            return value
-        if isinstance(value, str):
-            return parse_backend_spec(value)
-        return value
-
-    @field_validator("transforms", mode="before")
-    @classmethod
-    def _transforms(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            return [{"name": v} if isinstance(v, str) else v for v in value]
-        return value
+        return coerce_backend(value)
 
     def out_dir(self) -> Path:
         return Path(self.output.dir or f"synth-out/{self.name}")
 
 
-def _expand(part: str, value: Any) -> Any:
-    """A transform given by name, or a backend given as a spec string, becomes a mapping for --set."""
-    if isinstance(value, str):
-        if part == "backend":
-            return parse_backend_spec(value).model_dump(exclude_unset=True)
-        if part.isdigit():
-            return {"name": value}
-    return value
-
-
-def load_recipe(source: str | Path | dict[str, Any], overrides: Sequence[str] = ()) -> Recipe:
-    """A recipe from a name (``paraphrase-train``), a path, or a dict, with ``--set`` overrides applied."""
-    if isinstance(source, dict):
-        raw, where = dict(source), "<recipe>"
-    else:
-        from judgekit import resources
-
-        path = resources.find("synth", str(source))
-        raw, where = read_yaml(path), str(path)
-    what = "a recipe is a mapping with name, data, backend, transforms, filters, output"
-    if not isinstance(raw, dict):
-        raise SpecError(f"{where}: {what}, got {type(raw).__name__}")
-    try:
-        raw = apply_overrides(raw, overrides, expand=_expand)
-    except SpecError as exc:
-        raise SpecError(f"{where}: {exc}") from None
-    return validate(Recipe, raw, source=where, what=what)
+def load_recipe(source: str | Path | Mapping[str, Any] | Recipe, overrides: Sequence[str] = (), *,
+                shorthands: Mapping[str, Any] | None = None) -> Recipe:
+    """A recipe from a name (``paraphrase-train``), a path, a mapping or a Recipe, with the command's shorthand
+    flags and then ``--set`` overrides applied."""
+    name = Path(str(source)).stem if isinstance(source, str | Path) else None
+    return load_spec(Recipe, "synth", source, shorthands=shorthands, overrides=overrides,
+                     defaults={"name": name} if name else None,
+                     what="a recipe is a mapping with name, data, backend, transforms, filters, output")

@@ -13,9 +13,13 @@ from typing import Any
 
 from judgekit.backends.base import Backend, ChatRequest, Emit, Generation
 from judgekit.data.example import Example
+from judgekit.data.selection import SelectedExamples, select_examples
+from judgekit.outputs import OutputTarget, prepare_output
+from judgekit.provenance import SynthManifest
 from judgekit.synth.filters import build_filters
 from judgekit.synth.recipe import Recipe
 from judgekit.transforms.base import Transform, item_rng
+from judgekit.transforms.refs import build_transforms
 
 ProgressHook = Callable[[dict[str, int]], None]
 
@@ -41,38 +45,27 @@ class Plan:
 
 @dataclass
 class SynthResult:
-    manifest: dict[str, Any]
+    manifest: SynthManifest
     out_dir: str
 
+    @property
+    def call_error_rate(self) -> float:
+        """Share of the backend's requests that failed after their retries (0 without a backend)."""
+        usage = self.manifest.usage or {}
+        return (usage.get("failures", 0) / usage["requests"]) if usage.get("requests") else 0.0
 
-def load_data(recipe: Recipe) -> tuple[list[Example], Any]:
-    from judgekit.data import read_examples
-
-    spec = recipe.data
-    stream = read_examples(spec.source, format=spec.format, split=spec.split)
-    examples = []
-    for example in stream:
-        if spec.subsets and example.subset not in spec.subsets:
-            continue
-        examples.append(example)
-        if spec.limit is not None and len(examples) >= spec.limit:
-            break
-    return examples, stream
+    @property
+    def failed_items(self) -> int:
+        return sum(entry.failed for entry in self.manifest.transforms)
 
 
-def build_transforms(recipe: Recipe) -> list[Transform]:
-    """Each entry is a name with args, or (without args) a selector: "all" rule-based, a family, a glob."""
-    from judgekit.transforms.base import FAMILIES
-    from judgekit.transforms.engine import build_transform, select_transforms
+def load_data(recipe: Recipe) -> tuple[list[Example], SelectedExamples]:
+    selected = select_examples(recipe.data, base=recipe.base_dir)
+    return list(selected), selected
 
-    built: dict[str, Transform] = {}
-    for spec in recipe.transforms:
-        selector = spec.name == "all" or spec.name in FAMILIES or any(c in spec.name for c in "*?[")
-        found = select_transforms(spec.name) if selector and not spec.args else [
-            build_transform({"name": spec.name, "args": spec.args})]
-        for transform in found:
-            built.setdefault(transform.display_name(), transform)
-    return list(built.values())
+
+def recipe_transforms(recipe: Recipe) -> list[Transform]:
+    return build_transforms(recipe.transforms)
 
 
 def open_backend(recipe: Recipe, *, no_cache: bool = False) -> Backend:
@@ -101,8 +94,7 @@ def plan_recipe(
     if examples is None:
         examples, _ = load_data(recipe)
     if transforms is None:
-        transforms = build_transforms(recipe)
-    build_filters(recipe.filters)
+        transforms = recipe_transforms(recipe)
     plan = Plan(items=len(examples), transforms=[t.display_name() for t in transforms],
                 exports=[e.kind for e in recipe.export])
     llm = [t for t in transforms if t.needs_backend]
@@ -177,17 +169,27 @@ def run_recipe(
     recipe: Recipe,
     *,
     no_cache: bool = False,
-    out_dir: str | None = None,
+    target: OutputTarget | None = None,
     progress: ProgressHook | None = None,
     backend: Backend | None = None,
 ) -> SynthResult:
-    """Run a recipe end to end and write its folder (original + one dataset per transform + manifest)."""
+    """Run a recipe end to end and write its folder (original + one dataset per transform + manifest).
+
+    Args:
+        target: a checked output location (`judgekit.outputs.prepare_output`); default: the recipe's.
+
+    Raises:
+        BackendRefused: the backend refused the requests (bad key, model or URL): nothing is written,
+            completed requests are cached.
+    """
     from judgekit.synth.manifest import apply_filters, write_synth
 
     started = time.time()
-    examples, stream = load_data(recipe)
-    transforms = build_transforms(recipe)
+    transforms = recipe_transforms(recipe)
     filters = build_filters(recipe.filters)
+    if target is None:
+        target = prepare_output(recipe.out_dir(), command="synth", overwrite=recipe.output.overwrite)
+    examples, selected = load_data(recipe)
     needs_backend = any(t.needs_backend for t in transforms)
     own_backend = backend is None and needs_backend
     if own_backend:
@@ -201,9 +203,10 @@ def run_recipe(
     try:
         outcomes = run_transforms(examples, transforms, seed=recipe.seed, workers=recipe.workers, backend=active)
         filtered = apply_filters(examples, outcomes, filters)
-        manifest = write_synth(out_dir or str(recipe.out_dir()), recipe, examples, outcomes, filtered, stream=stream,
-                               backend=backend, transforms=transforms, elapsed=time.time() - started)
+        with target.writing() as folder:
+            manifest = write_synth(folder, recipe, examples, outcomes, filtered, selected=selected,
+                                   backend=backend, transforms=transforms, elapsed=time.time() - started)
     finally:
         if own_backend and backend is not None:
             backend.close()
-    return SynthResult(manifest=manifest, out_dir=str(out_dir or recipe.out_dir()))
+    return SynthResult(manifest=manifest, out_dir=str(target.path))

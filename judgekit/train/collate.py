@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from judgekit.data.example import Message
-from judgekit.train.pairs import TrainPair
+from judgekit.data.pairs import TrainPair
 
 
 def input_format(tokenizer: Any) -> str:

@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from judgekit.data.example import Example
-from judgekit.errors import DataError, SpecError
+from judgekit.data.pairs import PairReport, TrainPair, attach_variants, build_pairs
+from judgekit.data.selection import SelectedExamples, select_examples
+from judgekit.errors import DataError, OutputError, SpecError
+from judgekit.outputs import OutputTarget, prepare_output
+from judgekit.provenance import TrainingManifest, input_record, sha256_path, versions
 from judgekit.train.config import LoraConfig, OptimConfig, RewardTrainConfig, resolve_model
-from judgekit.train.pairs import PairReport, TrainPair, attach_variants, build_pairs
 
 Progress = Callable[[str], None]
 
@@ -22,34 +25,23 @@ class TrainResult:
     """Where the model went and what happened."""
 
     output_dir: Path
-    manifest: dict[str, Any]
+    manifest: Any  # judgekit.provenance.TrainingManifest
     metrics: dict[str, Any] = field(default_factory=dict)
 
 
-def load_training_examples(sources: Sequence[str], *, format: str | None = None) -> list[Example]:
-    """Read every source; when ids collide across sources they become ``"<file stem>/<id>"``."""
-    from judgekit.data import load_examples
-
-    per_source = [(source, load_examples(source, format=format)) for source in sources]
-    ids = Counter(e.id for _, items in per_source for e in items)
-    if all(n == 1 for n in ids.values()):
-        return [e for _, items in per_source for e in items]
-    out = []
-    for source, items in per_source:
-        stem = Path(source).stem
-        out += [e.replace(id=f"{stem}/{e.id}") for e in items]
-    if len({e.id for e in out}) != len(out):
-        raise DataError("duplicate ids within one training source", source=", ".join(sources),
-                        hint="ids must be unique within each dataset")
-    return out
+def load_training_examples(config: Any) -> tuple[list[Example], SelectedExamples]:
+    """The items a training config's ``data`` selects (its provenance in the returned selection)."""
+    selected = select_examples(config.data, base=config.base_dir)
+    return list(selected), selected
 
 
-def prepare_pairs(config: RewardTrainConfig, report: PairReport) -> tuple[list[TrainPair], dict[str, Any]]:
-    """Pairs to train on, with rewrites attached when the config has variants; and a provenance dict."""
+def prepare_pairs(config: RewardTrainConfig, report: PairReport) -> tuple[list[TrainPair], dict[str, Any], Any]:
+    """Pairs to train on, with rewrites attached when the config has variants; a provenance dict; the data
+    selection that was read."""
     from judgekit.train.variants import collect_variants
 
-    examples = load_training_examples(config.data.sources, format=config.data.format)
-    pairs = build_pairs(examples, config.data, seed=config.seed, report=report)
+    examples, selected = load_training_examples(config)
+    pairs = build_pairs(examples, config.pairs, seed=config.seed, report=report)
     provenance: dict[str, Any] = {}
     if config.variants is not None:
         kept_ids = {p.id.rpartition("#")[0] for p in pairs}
@@ -64,7 +56,7 @@ def prepare_pairs(config: RewardTrainConfig, report: PairReport) -> tuple[list[T
             raise DataError(f"no training pair got a rewrite, so objective '{config.objective}' would equal "
                             "'standard'", hint="check variants.transforms (do they apply to this data?) or the "
                             "source ids of variants.sources")
-    return pairs, provenance
+    return pairs, provenance, selected
 
 
 def load_reward_model(base_model: str | Path, *, lora: LoraConfig | None = None, dtype: Any = None) -> tuple[Any, Any]:
@@ -164,23 +156,41 @@ class _PairDataset:
         return self.pairs[index]
 
 
-def train_reward_model(config: RewardTrainConfig, *, progress: Progress | None = None) -> TrainResult:
-    """Train, save an ordinary HF folder at ``config.output_dir`` and write its training manifest.
+def prepare_output_dirs(config: Any, target: OutputTarget | None) -> tuple[OutputTarget, Path]:
+    """The checked output folder and the checkpoints folder beside it (``<output>.checkpoints``)."""
+    if target is None:
+        if not config.output.dir:
+            raise SpecError("output.dir: where the trained model goes (or pass --out)")
+        target = prepare_output(config.output.dir, command="train", overwrite=config.output.overwrite)
+    checkpoints = target.path.with_name(target.path.name + ".checkpoints")
+    if checkpoints.is_dir() and any(not p.name.startswith("checkpoint-") for p in checkpoints.iterdir()):
+        raise OutputError(f"{checkpoints} holds files that are not training checkpoints: move them, or train "
+                          "into another folder")
+    return target, checkpoints
 
-    Checkpoints (when ``optim.save_steps`` is set) go to ``<output_dir>.checkpoints/``; resume with
+
+def base_model_record(base: str | Path) -> dict[str, Any]:
+    return {"path": str(base), "config_sha256": sha256_path(Path(base) / "config.json")}
+
+
+def train_reward_model(config: RewardTrainConfig, *, progress: Progress | None = None,
+                       target: OutputTarget | None = None) -> TrainResult:
+    """Train, save an ordinary HF folder at ``config.output.dir`` and write its training manifest.
+
+    Checkpoints (when ``optim.save_steps`` is set) go to ``<output>.checkpoints/``; resume with
     ``resume_from_checkpoint`` (a checkpoint folder, or true for the latest there).
     """
     from transformers import set_seed
 
-    from judgekit.data.writers import atomic_path
     from judgekit.train.collate import PairCollator, input_format
-    from judgekit.train.manifest import input_hashes, sha256_path, write_manifest
+    from judgekit.train.manifest import write_manifest
     from judgekit.train.trainer import RewardTrainer
 
     say = progress or (lambda _: None)
+    target, checkpoints = prepare_output_dirs(config, target)
     set_seed(config.seed)
     report = PairReport()
-    pairs, variant_provenance = prepare_pairs(config, report)
+    pairs, variant_provenance, selected = prepare_pairs(config, report)
     if not pairs:
         raise DataError("no training pairs", source=", ".join(config.data.sources))
     say(f"{report.pairs} pairs from {report.items} items"
@@ -190,8 +200,6 @@ def train_reward_model(config: RewardTrainConfig, *, progress: Progress | None =
     tuned = on_cpu_keep_freed_memory()
     set_seed(config.seed)
     tokenizer, model = load_reward_model(base, lora=config.lora)
-    out = Path(config.output_dir)
-    checkpoints = out.with_name(out.name + ".checkpoints")
     args = training_arguments(checkpoints, config.optim, seed=config.seed, bf16=bf16)
     collator = PairCollator(tokenizer, config.max_length, with_variants=config.objective != "standard")
     trainer = RewardTrainer(model=model, args=args, train_dataset=_PairDataset(pairs), data_collator=collator,
@@ -205,36 +213,24 @@ def train_reward_model(config: RewardTrainConfig, *, progress: Progress | None =
     final = trainer.model
     if config.lora is not None:
         final = final.merge_and_unload()
-    with atomic_path(out, directory=True) as tmp:
-        final.save_pretrained(tmp, safe_serialization=True)
+    variant_inputs = [input_record(s, path=s if Path(s).exists() else None) for s in
+                      (config.variants.sources if config.variants else [])]
+    with target.writing() as folder:
+        final.save_pretrained(folder, safe_serialization=True)
         # The scalar judge truncates at the tokenizer's limit: score with the length the model was trained on.
         tokenizer.model_max_length = config.max_length
-        tokenizer.save_pretrained(tmp)
-        manifest = {
-            "kind": "reward-model",
-            "config": config.model_dump(mode="json"),
-            "base_model": {"path": str(base), "config_sha256": sha256_path(Path(base) / "config.json")},
-            "objective": config.objective,
-            "loss": config.loss,
-            "alpha": config.alpha if config.objective == "regularized" else None,
-            "input_format": input_format(tokenizer),
-            "max_length": config.max_length,
-            "data": {"sources": input_hashes(config.data.sources), **report.to_dict()},
-            "variants": {
-                "config": config.variants.model_dump(mode="json") if config.variants else None,
-                "sets": variant_provenance,
-                "sources": input_hashes(config.variants.sources) if config.variants else {},
-            },
-            "training": {
-                "steps": trainer.state.global_step,
-                "seconds": round(seconds, 2),
-                "train_loss": result.training_loss,
-                "bf16": bf16,
-                "device": str(trainer.args.device),
-                "cpu_allocator_tuned": tuned,
-                "log": history,
-            },
-        }
-        write_manifest(tmp, manifest)
-    return TrainResult(out, manifest, {"train_loss": result.training_loss, "steps": trainer.state.global_step,
-                                       "seconds": seconds})
+        tokenizer.save_pretrained(folder)
+        manifest = write_manifest(folder, TrainingManifest(
+            kind="reward-model", config=config.model_dump(mode="json"), base_model=base_model_record(base),
+            inputs=[*selected.inputs(), *variant_inputs], data=report.to_dict(),
+            variants={"config": config.variants.model_dump(mode="json") if config.variants else None,
+                      "sets": variant_provenance},
+            objective=config.objective, loss=config.loss,
+            alpha=config.alpha if config.objective == "regularized" else None,
+            input_format={"format": input_format(tokenizer)}, max_length=config.max_length,
+            training={"steps": trainer.state.global_step, "seconds": round(seconds, 2),
+                      "train_loss": result.training_loss, "bf16": bf16, "device": str(trainer.args.device),
+                      "cpu_allocator_tuned": tuned, "log": history},
+            versions=versions()))
+    return TrainResult(target.path, manifest, {"train_loss": result.training_loss,
+                                               "steps": trainer.state.global_step, "seconds": seconds})

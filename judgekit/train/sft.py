@@ -1,4 +1,4 @@
-"""Judge SFT: TRL's ``SFTTrainer`` on consistency data (see judgekit.train.judge_data), saved as an HF folder."""
+"""Judge SFT: TRL's ``SFTTrainer`` on consistency data (see judgekit.judges.export), saved as an HF folder."""
 
 from __future__ import annotations
 
@@ -6,43 +6,54 @@ import time
 from pathlib import Path
 from typing import Any
 
+from judgekit.data.pairs import PairReport
+from judgekit.data.selection import select_examples
 from judgekit.errors import DataError
+from judgekit.judges.export import JudgePrompt, is_judge_record_file, judge_records
+from judgekit.outputs import OutputTarget
+from judgekit.provenance import TrainingManifest, input_record, versions
 from judgekit.train.config import JudgeSFTConfig, resolve_model
-from judgekit.train.judge_data import JudgePrompt, is_judge_record_file, judge_records
-from judgekit.train.pairs import PairReport
 from judgekit.train.run import (
     Progress,
     TrainResult,
-    load_training_examples,
+    base_model_record,
     on_cpu_keep_freed_memory,
     optim_arguments,
+    prepare_output_dirs,
     quiet_trainer,
     use_bf16,
 )
 
 
-def sft_records(config: JudgeSFTConfig, report: PairReport) -> list[dict[str, Any]]:
-    """Exported SFT files are read as they are; preference data is exported on the fly (with its variants)."""
+def sft_records(config: JudgeSFTConfig, report: PairReport) -> tuple[list[dict[str, Any]], list[Any]]:
+    """Exported SFT files are read as they are; preference data is exported on the fly (with its variants).
+    Returns the records and the inputs' provenance."""
     import json
 
     from judgekit.train.variants import collect_variants
 
     records: list[dict[str, Any]] = []
     preference_sources = []
+    inputs = []
     for source in config.data.sources:
         if Path(source).is_file() and is_judge_record_file(source):
             with open(source, encoding="utf-8") as handle:
-                records += [json.loads(line) for line in handle if line.strip()]
+                found = [json.loads(line) for line in handle if line.strip()]
+            records += found
+            inputs.append(input_record(source, path=source, format="judge-sft", items=len(found)))
         else:
             preference_sources.append(source)
     if preference_sources:
-        examples = load_training_examples(preference_sources, format=config.data.format)
+        selected = select_examples(config.data.model_copy(update={"sources": preference_sources}),
+                                   base=config.base_dir)
+        examples = list(selected)
+        inputs += selected.inputs()
         variants = collect_variants(examples, config.variants, report.left_out) if config.variants else {}
-        records += judge_records(examples, kind="sft", variant_sets=variants, data=config.data,
+        records += judge_records(examples, kind="sft", variant_sets=variants, data=config.pairs,
                                  prompt=JudgePrompt(config.template), seed=config.seed, report=report)
     if not records:
         raise DataError("no SFT records", source=", ".join(config.data.sources))
-    return records
+    return records, inputs
 
 
 def fitting_records(records: list[dict[str, Any]], tokenizer: Any, max_length: int,
@@ -64,19 +75,20 @@ def fitting_records(records: list[dict[str, Any]], tokenizer: Any, max_length: i
     return kept
 
 
-def train_judge_sft(config: JudgeSFTConfig, *, progress: Progress | None = None) -> TrainResult:
+def train_judge_sft(config: JudgeSFTConfig, *, progress: Progress | None = None,
+                    target: OutputTarget | None = None) -> TrainResult:
     """Fine-tune a causal LM to give the consistent verdict; saves model, tokenizer and manifest."""
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
     from trl import SFTConfig, SFTTrainer
 
-    from judgekit.data.writers import atomic_path
-    from judgekit.train.manifest import input_hashes, sha256_path, write_manifest
+    from judgekit.train.manifest import write_manifest
 
     say = progress or (lambda _: None)
+    target, checkpoints = prepare_output_dirs(config, target)
     set_seed(config.seed)
     report = PairReport()
-    records = sft_records(config, report)
+    records, inputs = sft_records(config, report)
     base = resolve_model(config.base_model)
     tokenizer = AutoTokenizer.from_pretrained(base)
     if tokenizer.pad_token is None:
@@ -93,10 +105,9 @@ def train_judge_sft(config: JudgeSFTConfig, *, progress: Progress | None = None)
 
         peft_config = LoraConfig(task_type=TaskType.CAUSAL_LM, r=config.lora.r, lora_alpha=config.lora.alpha,
                                  lora_dropout=config.lora.dropout, target_modules=config.lora.target_modules)
-    out = Path(config.output_dir)
     bf16 = use_bf16(config.precision)
     args = SFTConfig(
-        output_dir=str(out.with_name(out.name + ".checkpoints")),
+        output_dir=str(checkpoints),
         **optim_arguments(config.optim, seed=config.seed, bf16=bf16),
         max_length=config.max_length,
         completion_only_loss=True,
@@ -112,19 +123,16 @@ def train_judge_sft(config: JudgeSFTConfig, *, progress: Progress | None = None)
     final = trainer.model
     if peft_config is not None:
         final = final.merge_and_unload()
-    with atomic_path(out, directory=True) as tmp:
-        final.save_pretrained(tmp, safe_serialization=True)
-        tokenizer.save_pretrained(tmp)
-        manifest = {
-            "kind": "judge-sft",
-            "config": config.model_dump(mode="json"),
-            "base_model": {"path": str(base), "config_sha256": sha256_path(Path(base) / "config.json")},
-            "template": {"name": config.template, "sha256": JudgePrompt(config.template).sha256()},
-            "data": {"sources": input_hashes(config.data.sources), "records": len(records), **report.to_dict()},
-            "training": {"steps": trainer.state.global_step, "seconds": round(seconds, 2),
-                         "train_loss": result.training_loss, "bf16": bf16,
-                         "log": [h for h in trainer.state.log_history if "loss" in h]},
-        }
-        write_manifest(tmp, manifest)
-    return TrainResult(out, manifest, {"train_loss": result.training_loss, "steps": trainer.state.global_step,
-                                       "seconds": seconds})
+    with target.writing() as folder:
+        final.save_pretrained(folder, safe_serialization=True)
+        tokenizer.save_pretrained(folder)
+        manifest = write_manifest(folder, TrainingManifest(
+            kind="judge-sft", config=config.model_dump(mode="json"), base_model=base_model_record(base),
+            template={"name": config.template, "sha256": JudgePrompt(config.template).sha256()},
+            inputs=inputs, data={"records": len(records), **report.to_dict()},
+            training={"steps": trainer.state.global_step, "seconds": round(seconds, 2),
+                      "train_loss": result.training_loss, "bf16": bf16,
+                      "log": [h for h in trainer.state.log_history if "loss" in h]},
+            versions=versions()))
+    return TrainResult(target.path, manifest, {"train_loss": result.training_loss,
+                                               "steps": trainer.state.global_step, "seconds": seconds})

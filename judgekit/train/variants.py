@@ -24,19 +24,18 @@ def transform_variants(examples: Sequence[Example], config: VariantConfig,
     """Run the configured transforms on ``examples``; {transform name: rewritten items (same ids)}."""
     if not config.transforms:
         return {}
-    from judgekit.transforms.engine import build_transform, run_transforms
+    from judgekit.transforms.engine import run_transforms
+    from judgekit.transforms.refs import build_transforms
 
     counts = counts if counts is not None else Counter()
-    transforms = []
-    for ref in config.transforms:
-        built = build_transform({"name": ref.name, "args": ref.args})
+    transforms = build_transforms(config.transforms)
+    for built in transforms:
         if getattr(built, "preserves", "meaning") != "meaning":
-            raise SpecError(f"variants.transforms: '{ref.name}' preserves {built.preserves!r}, not meaning — "
-                            "consistency training needs meaning-preserving rewrites; pick another transform")
+            raise SpecError(f"variants.transforms: '{built.display_name()}' preserves {built.preserves!r}, not "
+                            "meaning — consistency training needs meaning-preserving rewrites; pick another transform")
         if getattr(built, "needs_backend", False):
-            raise SpecError(f"variants.transforms: '{ref.name}' needs an LLM backend; generate its output with "
-                            "`judgekit synth` and list the dataset under variants.sources")
-        transforms.append(built)
+            raise SpecError(f"variants.transforms: '{built.display_name()}' needs an LLM backend; generate its output "
+                            "with `judgekit synth` and list the dataset under variants.sources")
     outcomes = run_transforms(list(examples), transforms, seed=config.seed)
     out: dict[str, list[Example]] = {}
     for name, outcome in outcomes.items():
@@ -70,7 +69,7 @@ def _short(reason: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def dataset_variants(config: VariantConfig) -> dict[str, list[Example]]:
+def dataset_variants(config: VariantConfig, counts: Counter | None = None) -> dict[str, list[Example]]:
     """Read variant datasets; {name: items} (items name their original by meta["source_id"] or id).
 
     A source is a dataset file, or a `judgekit synth` / `judgekit transform` output folder (``original.jsonl``
@@ -88,6 +87,10 @@ def dataset_variants(config: VariantConfig) -> dict[str, list[Example]]:
             if not files:
                 raise DataError(f"{folder} holds no transformed dataset beside original", source=str(folder))
             for file in files:
+                if file.stat().st_size == 0:  # a transform that applied to no item: nothing to rewrite with
+                    if counts is not None:
+                        counts[f"{folder.name}/{file.stem}: no items (the transform applied to none)"] += 1
+                    continue
                 out[f"{folder.name}/{file.stem}"] = load_examples(file)
         else:
             out[source] = load_examples(source)
@@ -97,4 +100,4 @@ def dataset_variants(config: VariantConfig) -> dict[str, list[Example]]:
 def collect_variants(examples: Sequence[Example], config: VariantConfig,
                      counts: Counter | None = None) -> dict[str, list[Example]]:
     """All variant sets of a config: transforms run on ``examples`` plus the listed datasets."""
-    return {**transform_variants(examples, config, counts), **dataset_variants(config)}
+    return {**transform_variants(examples, config, counts), **dataset_variants(config, counts)}

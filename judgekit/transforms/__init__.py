@@ -1,6 +1,6 @@
 """Transforms: the protocol and registry, the built-in rule-based catalog, and the engine that runs them.
 
-    from judgekit.transforms import build_transform, run_transforms, select_transforms
+    from judgekit.transforms import build_transforms, run_transforms
 """
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ _EXPORTS = {
     "item_rng": "judgekit.transforms.base",
     "transform": "judgekit.transforms.base",
     "TransformOutcome": "judgekit.transforms.engine",
-    "build_transform": "judgekit.transforms.engine",
+    "TransformRef": "judgekit.transforms.refs",
+    "build_transform": "judgekit.transforms.refs",
+    "build_transforms": "judgekit.transforms.refs",
     "run_transforms": "judgekit.transforms.engine",
-    "select_transforms": "judgekit.transforms.engine",
+    "select_transforms": "judgekit.transforms.refs",
     "write_run": "judgekit.transforms.manifest",
 }
 

@@ -147,7 +147,15 @@ class BatchTransform(Transform):
         return self.apply_batch(examples, rngs, backend)
 
 
-TRANSFORMS: Registry[type[Transform]] = Registry("transform")
+def _as_frozen_dataclass(name: str, cls: type[Transform]) -> type[Transform]:
+    cls = dataclasses.dataclass(frozen=True)(cls)
+    cls.name = name
+    return cls
+
+
+TRANSFORMS: Registry[type[Transform]] = Registry("transform", prepare=_as_frozen_dataclass)
+transform = TRANSFORMS.register
+"""Class decorator: ``@transform("rot13")`` makes the class a frozen dataclass and registers it."""
 
 
 def map_targets(example: Example, targets: Sequence[str], edit: Callable[[str], str]) -> Example:
@@ -168,15 +176,3 @@ def edit_instruction(example: Example, edit: Callable[[str], str]) -> tuple[Mess
     index = next((i for i in range(len(messages) - 1, -1, -1) if messages[i].role == "user"), len(messages) - 1)
     messages[index] = Message(messages[index].role, edit(messages[index].content))
     return tuple(messages)
-
-
-def transform(name: str):
-    """Class decorator: make a frozen dataclass and register it under ``name``."""
-
-    def decorate(cls: type[Transform]) -> type[Transform]:
-        cls = dataclasses.dataclass(frozen=True)(cls)
-        cls.name = name
-        TRANSFORMS.add(name, cls)
-        return cls
-
-    return decorate

@@ -13,15 +13,14 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from judgekit.backends.base import ChatRequest
-from judgekit.backends.postprocess import clean_generation, rejection_reason
-from judgekit.backends.templates import PromptTemplate
 from judgekit.data.example import Example, Message
 from judgekit.errors import SpecError
+from judgekit.templates import PromptTemplate, load_template
 from judgekit.transforms.base import BatchTransform, NotApplicable, transform
+from judgekit.transforms.quality import clean_generation, rejection_reason
 
 if TYPE_CHECKING:
     from judgekit.backends.base import Backend
@@ -33,11 +32,6 @@ class GenerationFailed(NotApplicable):
     def __init__(self, reason: str, details: dict[str, str] | None = None) -> None:
         super().__init__(reason)
         self.details = details or {}
-
-
-@lru_cache(maxsize=64)
-def load_template(name: str) -> PromptTemplate:
-    return PromptTemplate.load(name)
 
 
 @dataclass
@@ -189,7 +183,7 @@ class LLMRewrite(BatchTransform):
         for unit in pending:
             unit.attempts = attempt + 1
         if checked and self.min_similarity > 0:
-            from judgekit.backends.embedding import shared_embedder
+            from judgekit.transforms.quality import shared_embedder
 
             scores = shared_embedder().similarities([current[id(u)] for u in checked], [u.original for u in checked])
         else:

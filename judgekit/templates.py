@@ -1,5 +1,7 @@
 """Prompt templates: jinja2 files in ``prompts/`` (or any path), rendered in a sandbox with StrictUndefined.
 
+Used by the LLM transforms (paraphrase, translation) and by generative judges alike.
+
 A template renders to one user message. It may start with a system part, separated from the user part by
 a line ``---user---`` (the part before it becomes the system message). A template's sha256 goes into
 the provenance of everything generated with it. Errors (syntax, undefined variables, reaching Python
@@ -9,7 +11,7 @@ internals) raise `SpecError` naming the template, before any request is sent.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -96,3 +98,19 @@ class PromptTemplate:
 
     def provenance(self) -> dict[str, str]:
         return {"name": self.name, "sha256": self.sha256}
+
+
+@lru_cache(maxsize=128)
+def load_template(name: str) -> PromptTemplate:
+    """A template by name ("judge/pairwise", "paraphrase/response") or path, compiled once per process."""
+    return PromptTemplate.load(name)
+
+
+_ROLE_NAMES = {"system": "System", "user": "User", "assistant": "Assistant"}
+
+
+def conversation_text(prompt: Sequence[Message]) -> str:
+    """A prompt as a judge sees it: the message itself, or a transcript for multi-turn prompts."""
+    if len(prompt) == 1:
+        return prompt[0].content
+    return "\n\n".join(f"{_ROLE_NAMES[m.role]}: {m.content}" for m in prompt)

@@ -1,5 +1,7 @@
 """Training data for generative judges whose verdict does not move when nothing that matters moved.
 
+Written by synth recipes (``export:``) and by `judgekit train` for judge SFT; both use this module.
+
 From preference items (and meaning-preserving rewrites of them), every comparison is written in both
 presentation orders with the same judge prompt template that evaluation uses (``judge/pairwise``):
 
@@ -23,8 +25,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from judgekit.data.example import Example
-from judgekit.train.config import DataConfig
-from judgekit.train.pairs import PairReport, attach_variants, build_pairs
+from judgekit.data.pairs import PairingSpec, PairReport, attach_variants, build_pairs
+from judgekit.outputs import atomic_file
+from judgekit.templates import conversation_text, load_template
 
 ExportFormat = Literal["sft", "dpo"]
 VERDICT = {"A": "[[A]]", "B": "[[B]]"}
@@ -38,19 +41,15 @@ class JudgePrompt:
     system: str | None = None
 
     def messages(self, question: str, answer_a: str, answer_b: str) -> list[dict[str, str]]:
-        from judgekit.judges.templates import load_template
-
         text = load_template(self.template).render({"question": question, "answer_a": answer_a, "answer_b": answer_b})
         head = [{"role": "system", "content": self.system}] if self.system else []
         return [*head, {"role": "user", "content": text}]
 
     def sha256(self) -> str:
-        from judgekit.judges.templates import load_template
-
         return load_template(self.template).sha256
 
 
-def _comparisons(examples: Sequence[Example], variant_sets: dict[str, Sequence[Example]], data: DataConfig,
+def _comparisons(examples: Sequence[Example], variant_sets: dict[str, Sequence[Example]], data: PairingSpec,
                  *, seed: int, report: PairReport) -> Iterator[tuple[str, str, Any, str, str]]:
     """(pair id, origin, prompt messages, chosen, rejected) for every pair and every rewrite of it."""
     pairs = build_pairs(examples, data, seed=seed, report=report)
@@ -64,14 +63,12 @@ def _comparisons(examples: Sequence[Example], variant_sets: dict[str, Sequence[E
 
 
 def judge_records(examples: Sequence[Example], *, kind: ExportFormat = "sft",
-                  variant_sets: dict[str, Sequence[Example]] | None = None, data: DataConfig | None = None,
+                  variant_sets: dict[str, Sequence[Example]] | None = None, data: PairingSpec | None = None,
                   prompt: JudgePrompt | None = None, seed: int = 0,
                   report: PairReport | None = None) -> list[dict[str, Any]]:
     """SFT or DPO records (see the module docstring), two per comparison (orders AB and BA)."""
-    from judgekit.judges.templates import conversation_text
-
     prompt = prompt or JudgePrompt()
-    data = data or DataConfig(sources=["<memory>"])
+    data = data or PairingSpec()
     report = report if report is not None else PairReport()
     records = []
     for pair_id, origin, messages, chosen, rejected in _comparisons(examples, variant_sets or {}, data, seed=seed,
@@ -96,10 +93,8 @@ def judge_records(examples: Sequence[Example], *, kind: ExportFormat = "sft",
 
 def write_records(records: Iterable[dict[str, Any]], path: str | os.PathLike[str]) -> int:
     """Write records as JSONL atomically; returns how many."""
-    from judgekit.data.writers import atomic_path
-
     count = 0
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
+    with atomic_file(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
         for record in records:
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
             count += 1

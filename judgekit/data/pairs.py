@@ -1,4 +1,7 @@
-"""Preference items -> training pairs, each optionally with a meaning-preserving rewrite.
+"""Preference items -> pairs (chosen vs rejected), each optionally with a meaning-preserving rewrite.
+
+Used by reward-model training (judgekit.train) and by judge-training exports (judgekit.judges.export, run
+from synth recipes), with the same `PairingSpec` under the field name ``pairs``.
 
 A `TrainPair` is one chosen-vs-rejected comparison of one item. Rewrites (variants) are matched to
 originals by item id: rule-based transforms keep the id; recipe outputs (``paraphrase-train``) carry the
@@ -14,10 +17,36 @@ import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from judgekit.data.example import Example, Message
-from judgekit.train.config import DataConfig
+
+Pairing = Literal["first", "all", "diagonal", "sample"]
+
+
+class PairingSpec(BaseModel):
+    """How items with several chosen/rejected responses become pairs.
+
+    Attributes:
+        pairing: "first" (chosen[0] vs rejected[0]), "all" (every chosen x every rejected), "diagonal"
+            (chosen[i] vs rejected[i]: on RM-Bench, the same style on both sides), "sample"
+            (``pairs_per_item`` pairs drawn from all, seeded per item).
+        limit: keep at most this many pairs (after pairing), drawn with the run's seed; None = all.
+        margin: Bradley-Terry margin for every pair (a per-item ``meta["margin"]`` wins).
+        chosen_score / rejected_score: regression targets where items carry no
+            ``meta["chosen_scores"]`` / ``meta["rejected_scores"]``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    pairing: Pairing = "first"
+    pairs_per_item: int = Field(default=1, ge=1)
+    limit: int | None = Field(default=None, ge=1)
+    margin: float = 0.0
+    chosen_score: float = 1.0
+    rejected_score: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -64,7 +93,7 @@ def _rng(seed: int, *parts: str) -> random.Random:
     return random.Random(int.from_bytes(digest, "big"))
 
 
-def index_pairs(example: Example, config: DataConfig, seed: int) -> list[tuple[int, int]]:
+def index_pairs(example: Example, config: PairingSpec, seed: int) -> list[tuple[int, int]]:
     """Which (chosen index, rejected index) comparisons of one item to train on."""
     nc, nr = len(example.chosen), len(example.rejected)
     every = [(i, j) for i in range(nc) for j in range(nr)]
@@ -85,19 +114,13 @@ def _score(example: Example, key: str, index: int, default: float) -> float:
     return float(values[index])
 
 
-def build_pairs(examples: Iterable[Example], config: DataConfig, *, seed: int,
+def build_pairs(examples: Iterable[Example], config: PairingSpec, *, seed: int,
                 report: PairReport | None = None) -> list[TrainPair]:
-    """Expand items into pairs (see `DataConfig.pairing`), then apply ``config.limit`` with a seeded draw."""
+    """Expand items into pairs (see `PairingSpec.pairing`), then apply ``config.limit`` with a seeded draw."""
     report = report if report is not None else PairReport()
     pairs: list[TrainPair] = []
-    seen: Counter = Counter()
     for example in examples:
         report.items += 1
-        seen[example.subset] += 1
-        if seen[example.subset] <= config.skip_per_subset:
-            report.left_out[f"held out: first {config.skip_per_subset} item(s) of each subset "
-                            "(data.skip_per_subset)"] += 1
-            continue
         margin = float(example.meta.get("margin", config.margin))
         for i, j in index_pairs(example, config, seed):
             pairs.append(TrainPair(
@@ -110,7 +133,7 @@ def build_pairs(examples: Iterable[Example], config: DataConfig, *, seed: int,
                 rejected_score=_score(example, "rejected_scores", j, config.rejected_score),
             ))
     if config.limit is not None and len(pairs) > config.limit:
-        report.left_out["over data.limit"] += len(pairs) - config.limit
+        report.left_out["over pairs.limit"] += len(pairs) - config.limit
         keep = sorted(_rng(seed, "limit").sample(range(len(pairs)), config.limit))
         pairs = [pairs[k] for k in keep]
     report.pairs = len(pairs)
