@@ -23,8 +23,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SerializeAsAny, field_validator
 
+from judgekit.backends.spec import BackendSpec, coerce_backend
+from judgekit.data.selection import DataSelection
 from judgekit.errors import SpecError
 from judgekit.specfile import apply_overrides, read_yaml, set_path, validate
 
@@ -39,6 +41,24 @@ class SpecModel(BaseModel):
     @property
     def base_dir(self) -> Path | None:
         return self._base
+
+
+class RunSpec(SpecModel):
+    """The fields recipes and suites share: data, the backend of LLM transforms, seed, workers and the error
+    budget. (Training configs share ``data``, ``seed`` and ``output``.)"""
+
+    data: DataSelection = Field(default_factory=DataSelection)
+    backend: SerializeAsAny[BackendSpec] | None = Field(None, description="backend for LLM-family transforms "
+                                                        "(default: the embedded SmolLM2)")
+    seed: int = 0
+    workers: int = Field(1, ge=1, description="processes for rule-based transforms")
+    max_error_rate: float = Field(0.0, ge=0, le=1, description="share of failed calls or items above which the run "
+                                  "exits 3 (after writing)")
+
+    @field_validator("backend", mode="before")
+    @classmethod
+    def _backend(cls, value: Any) -> Any:
+        return coerce_backend(value)
 
 
 M = TypeVar("M", bound=SpecModel)

@@ -24,17 +24,6 @@ def test_help_does_not_import_torch_or_transformers():
     assert "data" in result.stdout and "ls" in result.stdout
 
 
-def test_help_is_fast():
-    import time
-
-    timings = []
-    for _ in range(3):
-        start = time.perf_counter()
-        run("--help")
-        timings.append(time.perf_counter() - start)
-    assert sorted(timings)[1] < 1.0, timings
-
-
 def test_inspect_json_on_llmbar():
     path = shared_file("llmbar/natural.json")
     report = json.loads(run("data", "inspect", str(path), "--json").stdout)

@@ -33,7 +33,7 @@ def _columns(entry) -> dict[str, str]:
     columns = getattr(entry.obj, "ls_columns", None)
     found = dict(columns()) if callable(columns) else {"description": entry.description}
     if entry.plugin:
-        found["description"] = f"{found.get('description', '')} [plugin: {entry.plugin}]"
+        found["description"] = f"{found.get('description', '')} (plugin: {entry.plugin})"
     return found
 
 

@@ -236,17 +236,34 @@ def _iter_datasets_dir(path: Path, split: str | None) -> Iterator[Record]:
 def _iter_hub(name: str, split: str | None, config: str | None = None) -> Iterator[Record]:
     import datasets
 
+    from judgekit.data.hub import KNOWN, hub_failure_hint
+
+    _quiet_hub_logging()
     try:
         loaded = datasets.load_dataset(name, config, split=split) if split else datasets.load_dataset(name, config)
     except Exception as exc:
-        raise DataError(
-            f"could not load hub dataset '{name}' ({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''})",
-            source=name,
-            hint=f"there is no local file or folder '{name}' (relative to {Path.cwd()}) either: if you meant a path, "
-                 "check it (or run the step that writes it first); if a hub id, check the id and your network "
-                 "(HF_HUB_OFFLINE, HF_DATASETS_OFFLINE), or set JUDGEKIT_DATA_MIRROR to a folder holding a local "
-                 "copy (see `judgekit ls datasets`)",
-        ) from None
+        reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}"
+        if name in KNOWN:
+            hint = hub_failure_hint(name)
+        else:
+            hint = (f"there is no local file or folder '{name}' (relative to {Path.cwd()}) either: if you meant a "
+                    f"path, check it (or run the step that writes it first); if a hub id, check it and your network, "
+                    f"or {hub_failure_hint(name)}")
+        raise DataError(f"could not load hub dataset '{name}' ({reason})", source=name, hint=hint) from None
     if isinstance(loaded, datasets.DatasetDict):
         loaded = _pick_split(loaded, split, name)
     yield from _iter_rows(loaded, name)
+
+
+def _quiet_hub_logging() -> None:
+    """The hub client logs each failed attempt; judgekit reports the failure itself, once."""
+    import logging
+
+    for logger in ("huggingface_hub", "datasets", "fsspec"):
+        logging.getLogger(logger).setLevel(logging.ERROR)
+    try:
+        from huggingface_hub.utils import logging as hub_logging
+
+        hub_logging.set_verbosity_error()
+    except ImportError:  # pragma: no cover - datasets depends on huggingface_hub
+        pass

@@ -12,12 +12,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from judgekit.backends.spec import BackendSpec, coerce_backend
-from judgekit.data.selection import DataSelection
 from judgekit.transforms.refs import TransformRef
-from judgekit.vocabulary import OutputSpec, SpecModel, load_spec
+from judgekit.vocabulary import OutputSpec, RunSpec, load_spec
 
 
 class MetricOptions(BaseModel):
@@ -32,29 +30,18 @@ class MetricOptions(BaseModel):
     sections: Literal["auto", "rewardbench", "rm-bench", "rewardbench2", "none"] = "auto"
 
 
-class Suite(SpecModel):
+class Suite(RunSpec):
     """What to evaluate and how. ``judges`` are the defaults when none are given on the command line."""
 
     name: str | None = None
     description: str = ""
-    data: DataSelection = Field(default_factory=DataSelection)
     transforms: list[TransformRef] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list, description="transform names (or globs) to leave out")
     judges: list[str | dict[str, Any]] = Field(default_factory=list,
                                                description="judge names, YAML files, model folders or specs")
     metrics: list[str] = Field(default_factory=list, description="metric names to report; empty = all")
     options: MetricOptions = Field(default_factory=MetricOptions)
-    seed: int = 0
-    backend: SerializeAsAny[BackendSpec] | None = Field(None, description="backend for LLM-family transforms")
-    workers: int = Field(1, ge=1)
     output: OutputSpec = Field(default_factory=OutputSpec)
-    max_error_rate: float = Field(0.0, ge=0, le=1, description="share of failed judge calls above which the run "
-                                  "exits 3 (after writing)")
-
-    @field_validator("backend", mode="before")
-    @classmethod
-    def _backend(cls, value: Any) -> Any:
-        return coerce_backend(value)
 
     @field_validator("metrics")
     @classmethod

@@ -12,14 +12,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from judgekit.backends.spec import BackendSpec, coerce_backend
 from judgekit.data.pairs import PairingSpec
-from judgekit.data.selection import DataSelection
 from judgekit.synth.filters import FilterRef
 from judgekit.transforms.refs import TransformRef
-from judgekit.vocabulary import DatasetOutputSpec, SpecModel, load_spec
+from judgekit.vocabulary import DatasetOutputSpec, RunSpec, load_spec
 
 
 class ExportSpec(BaseModel):
@@ -37,26 +35,15 @@ class ExportSpec(BaseModel):
     pairs: PairingSpec = Field(default_factory=PairingSpec, description="how items become comparisons")
 
 
-class Recipe(SpecModel):
+class Recipe(RunSpec):
     """data -> transforms (rule-based and LLM) -> filters -> dataset folder + manifest (+ judge data)."""
 
     name: str
     description: str = ""
-    data: DataSelection = Field(default_factory=DataSelection)
-    backend: SerializeAsAny[BackendSpec] | None = Field(None, description="for LLM transforms (default: embedded)")
-    seed: int = 0
-    workers: int = Field(1, ge=1, description="processes for rule-based transforms")
     transforms: list[TransformRef] = Field(min_length=1)
     filters: list[FilterRef] = Field(default_factory=list)
     output: DatasetOutputSpec = Field(default_factory=DatasetOutputSpec)
     export: list[ExportSpec] = Field(default_factory=list, description="judge SFT/DPO data to write as well")
-    max_error_rate: float = Field(0.0, ge=0, le=1, description="share of failed calls above which the run "
-                                  "exits 3 (after writing)")
-
-    @field_validator("backend", mode="before")
-    @classmethod
-    def _backend(cls, value: Any) -> Any:
-        return coerce_backend(value)
 
     def out_dir(self) -> Path:
         return Path(self.output.dir or f"synth-out/{self.name}")

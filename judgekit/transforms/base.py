@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from judgekit.data.domains import domain_of
 from judgekit.data.example import Example, Message
 from judgekit.errors import SpecError
-from judgekit.registry import Registry
+from judgekit.registry import Registry, arguments_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -91,13 +91,7 @@ class Transform:
     @classmethod
     def defaults(cls) -> dict[str, Any]:
         """Parameter defaults (every parameter of a registered transform has one)."""
-        out: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):
-            if f.default is not dataclasses.MISSING:
-                out[f.name] = f.default
-            elif f.default_factory is not dataclasses.MISSING:
-                out[f.name] = f.default_factory()
-        return out
+        return {k: v for k, v in arguments_of(cls).items() if v is not ...}
 
     def display_name(self) -> str:
         """Registry name, plus ``(arg=value, ...)`` for the arguments that differ from the defaults."""

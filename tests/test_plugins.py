@@ -1,4 +1,5 @@
-"""A third-party package registers a transform through the `judgekit` entry-point group.
+"""Third-party packages register transforms, metrics and backends through the `judgekit` entry-point group;
+a broken plugin is reported by name, a broken built-in module fails loudly.
 
 The fixture package in tests/plugin_fixture is made importable with a real ``*.dist-info`` folder
 (METADATA + entry_points.txt built from its pyproject.toml) on ``sys.path``, so discovery goes through
@@ -77,3 +78,62 @@ def test_plugin_shows_in_ls_and_runs_from_the_cli(plugin_site, tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["transforms"][0]["name"] == "fixture-shout"
     assert manifest["transforms"][0]["transformed"] == 60
+
+
+def test_plugin_metric_and_backend_are_listed_and_actually_run(plugin_site, tmp_path):
+    listing = _run(plugin_site, "-m", "judgekit.cli.main", "ls", "metrics")
+    flat = " ".join(listing.stdout.replace("│", " ").split())  # the table wraps long descriptions
+    assert "fixture-longer-chosen" in flat and "(plugin: judgekit-plugin-fixture)" in flat
+    listing = _run(plugin_site, "-m", "judgekit.cli.main", "ls", "backends")
+    assert "fixture-first" in listing.stdout
+    judge = tmp_path / "first.yaml"
+    judge.write_text("kind: generative\nname: always-a\nbackend: {backend: fixture-first, verdict: '[[A]]'}\n"
+                     "both_orders: true\n")
+    suite = tmp_path / "s.yaml"
+    suite.write_text("data: {sources: [sample], limit: 6}\ntransforms: [rot13]\n")
+    run = _run(plugin_site, "-m", "judgekit.cli.main", "eval", str(suite), "-j", str(judge), "--out", str(tmp_path / "r"),
+               "--set", "judges.0.backend.verdict='[[B]]'")  # values are YAML: quote brackets
+    assert run.returncode == 0, run.stderr
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    original = next(r for r in report["results"] if r["variant"] == "original")
+    # the plugin metric ran through the registry and landed in the report like a built-in one
+    assert 0.0 <= original["fixture_longer_chosen"] <= 1.0 and original["metric_errors"] == {}
+    # the plugin backend ran with its own option, set through --set: always "B" -> every order inconsistent
+    assert report["judges"][0]["identity"]["backend"] == {"backend": "fixture-first", "verdict": "[[B]]"}
+    assert original["position_consistency"] == 0.0 and original["tie_rate"] == 1.0
+
+
+def test_a_broken_third_party_plugin_is_reported_by_name(plugin_site, tmp_path):
+    broken = tmp_path / "broken-site"
+    shutil.copytree(plugin_site, broken)
+    dist = broken / "judgekit_broken-0.1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: judgekit-broken\nVersion: 0.1.0\n")
+    (dist / "entry_points.txt").write_text("[judgekit]\nbroken = judgekit_broken_missing_module\n")
+    listing = _run(broken, "-m", "judgekit.cli.main", "ls", "transforms")
+    assert listing.returncode == 0, listing.stderr
+    assert "plugin failed to load" in listing.stdout and "judgekit-broken" in listing.stdout
+    assert "fixture-shout" in listing.stdout  # the rest keeps working
+    unknown = _run(broken, "-m", "judgekit.cli.main", "transform", "sample", "-t", "nosuch", "--out", str(tmp_path / "x"))
+    assert unknown.returncode == 2 and "judgekit-broken" in unknown.stderr
+
+
+def test_a_broken_built_in_module_fails_loudly(monkeypatch):
+    from importlib import metadata
+
+    from judgekit import registry
+
+    class FakeEntry:
+        name, value = "transforms", "judgekit.no_such_module"
+        dist = type("Dist", (), {"name": "judgekit"})()
+
+        def load(self):
+            import importlib
+
+            return importlib.import_module(self.value)
+
+    monkeypatch.setattr(registry, "_plugins_loaded", False)
+    monkeypatch.setattr(registry, "_plugin_errors", {})
+    monkeypatch.setattr(metadata, "entry_points", lambda group: [FakeEntry()])
+    with pytest.raises(registry.PluginError, match="judgekit.no_such_module.*reinstall"):
+        registry.load_plugins()
