@@ -153,7 +153,7 @@ def _ties_main(grouped: dict[tuple[str, int], list[tuple[bool, float]]]) -> Ties
         if tied_stats[pid][1] is None:
             raise ValueError(f"Ties prompt tied:{pid} has a single correct answer; upstream main cannot compare "
                              "its margin (None) and fails")
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         diff_corr_margin = np.array([tied_stats[pid][1] for pid in all_prompts], dtype=float)
         corr_incorrect_ties = np.array([tied_stats[pid][2] for pid in all_prompts], dtype=float)
         corr_incorrect_ref = np.array([ref_stats[pid][2] for pid in all_prompts], dtype=float)
