@@ -1,0 +1,87 @@
+"""Subset names: from the data's own field when it has one, else from the file name without repeating the
+format's prefix; and the subsets each benchmark's section map knows, so unknown ones can be reported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import PurePath
+
+from judgekit.eval.scoring import judgebench, rewardbench, rewardbench2, rmbench
+
+# LLMBar files / hub splits -> RewardBench 1 subset names (the LLMBar subsets of RewardBench's Chat Hard).
+_LLMBAR = {
+    "natural": "llmbar-natural",
+    "neighbor": "llmbar-adver-neighbor",
+    "gptinst": "llmbar-adver-GPTInst",
+    "gptout": "llmbar-adver-GPTOut",
+    "manual": "llmbar-adver-manual",
+}
+_LLMBAR_PREFIXES = ("llmbar-", "adversarial-", "adver-")
+_RMBENCH_SUFFIX = "_filtered"  # RM-Bench's files: data/{domain}_filtered.json
+
+KNOWN_SUBSETS: dict[str, tuple[str, ...]] = {
+    "rewardbench": rewardbench.known_subsets(),
+    "llmbar": tuple(_LLMBAR.values()),
+    "rewardbench2": rewardbench2.SUBSETS,
+    "rm-bench": ("chat", "code", "math", "safety-refuse", "safety-response"),
+    "judgebench": tuple(name for name in judgebench.CATEGORIES if name != "overall"),
+}
+
+
+def _stem(source: str) -> str:
+    name = PurePath(source).name
+    for suffix in (".jsonl", ".json", ".parquet", ".csv", ".gz"):
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+    return name
+
+
+def _llmbar(stem: str) -> str:
+    key = re.sub(r"[\s_]+", "-", stem.strip().lower())
+    changed = True
+    while changed:  # "llmbar-adver-neighbor", "Adversarial_Neighbor", "llmbar-natural" -> the bare key
+        changed = False
+        for prefix in _LLMBAR_PREFIXES:
+            if key.startswith(prefix) and len(key) > len(prefix):
+                key, changed = key[len(prefix):], True
+    if key in _LLMBAR:
+        return _LLMBAR[key]
+    original = stem.strip()
+    return original if original.lower().startswith("llmbar-") else f"llmbar-{original}"
+
+
+def subset_from_filename(source: str, *, format: str) -> str:
+    """The subset a file (or hub split) holds, named as the benchmark names it, never with a doubled prefix.
+
+    llmbar: ``natural.json``, ``llmbar-natural.json``, ``Natural`` (hub split) -> ``llmbar-natural``;
+    ``Adversarial_GPTInst`` -> ``llmbar-adver-GPTInst``; an unknown ``llmbar-foo.json`` stays ``llmbar-foo``.
+    rm-bench: ``chat_filtered.json`` -> ``chat``. Other formats: the file stem.
+    """
+    stem = _stem(source)
+    if format == "llmbar":
+        return _llmbar(stem)
+    if format == "rm-bench" and stem.endswith(_RMBENCH_SUFFIX):
+        return stem[: -len(_RMBENCH_SUFFIX)]
+    return stem
+
+
+def subset_name(record_subset: object, source: str, *, format: str) -> str:
+    """The data's own subset field when it has a non-empty one, else ``subset_from_filename``."""
+    if isinstance(record_subset, str) and record_subset.strip():
+        return record_subset
+    return subset_from_filename(source, format=format)
+
+
+def unmapped_subsets(benchmark: str, subsets: Iterable[str]) -> tuple[str, ...]:
+    """Subsets the benchmark's section map does not know, in first-seen order (for the report)."""
+    if benchmark not in KNOWN_SUBSETS:
+        raise ValueError(f"unknown benchmark {benchmark!r}; known: {', '.join(sorted(KNOWN_SUBSETS))}")
+    known = set(KNOWN_SUBSETS[benchmark])
+    if benchmark == "rm-bench":  # RM-Bench groups by domain prefix (compute_accuracy)
+        return tuple(dict.fromkeys(s for s in subsets if not s.startswith(rmbench.DOMAINS)))
+    if benchmark == "judgebench":
+        prefixes = tuple(judgebench.CATEGORIES[name] for name in known)
+        return tuple(dict.fromkeys(s for s in subsets if not s.startswith(prefixes)))
+    return tuple(dict.fromkeys(s for s in subsets if s not in known))
