@@ -130,6 +130,39 @@ def blank_comments(code: str, language: str) -> str:
     return source.decode("utf-8", errors="replace")
 
 
+def normalise_macro(body: str) -> str:
+    """A C/C++ macro body (tree-sitter's raw ``preproc_arg``) without comments, its whitespace runs outside
+    string and character literals collapsed to one space: the preprocessor sees the same tokens."""
+    out: list[str] = []
+    i, quote = 0, ""
+    while i < len(body):
+        char = body[i]
+        if quote:
+            out.append(char)
+            if char == "\\" and i + 1 < len(body):
+                out.append(body[i + 1])
+                i += 1
+            elif char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+            out.append(char)
+        elif body.startswith("//", i):
+            break
+        elif body.startswith("/*", i):
+            end = body.find("*/", i + 2)
+            i = len(body) if end == -1 else end + 2
+            out.append(" ")
+            continue
+        elif char.isspace():
+            if out and out[-1] != " ":
+                out.append(" ")
+        else:
+            out.append(char)
+        i += 1
+    return "".join(out).strip()
+
+
 def tree_signature(code: str, language: str) -> tuple:
     """The syntax tree of ``code`` with its comments blanked, as a tuple of (type, text of leaves and literals)."""
     code = blank_comments(code, language)
@@ -141,7 +174,10 @@ def tree_signature(code: str, language: str) -> tuple:
         if is_comment(node):
             continue
         if node.child_count == 0 or is_atomic(node, source):
-            out.append((node.type, source[node.start_byte:node.end_byte]))
+            text = source[node.start_byte:node.end_byte]
+            if node.type == "preproc_arg":
+                text = normalise_macro(text.decode("utf-8")).encode("utf-8")
+            out.append((node.type, text))
             continue
         out.append((node.type,))
         stack.extend(reversed(node.children))

@@ -19,7 +19,15 @@ import re
 import tokenize
 import warnings
 
-from judgekit.transforms.codelang import CodeError, error_count, is_atomic, is_comment, parse, same_program
+from judgekit.transforms.codelang import (
+    CodeError,
+    error_count,
+    is_atomic,
+    is_comment,
+    normalise_macro,
+    parse,
+    same_program,
+)
 
 _OPERATORS = {
     "**", "//", "<<", ">>", "<=", ">=", "==", "!=", "->", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=",
@@ -159,10 +167,10 @@ def _needs_gap(left: str, right: str) -> bool:
     return (_WORD.match(a) is not None and b in _QUOTES) or (a in _QUOTES and _WORD.match(b) is not None)
 
 
-def _tokens(code: str, language: str) -> list[tuple[int, int, bool]]:
-    """(start byte, end byte, inside a preprocessor directive) of every token, comments left out."""
+def _tokens(code: str, language: str) -> list[tuple[int, int, bool, str]]:
+    """(start byte, end byte, inside a preprocessor directive, node type) of every token, comments left out."""
     source = code.encode("utf-8")
-    tokens: list[tuple[int, int, bool]] = []
+    tokens: list[tuple[int, int, bool, str]] = []
     stack = [(parse(code, language).root_node, False)]
     while stack:
         node, preprocessor = stack.pop()
@@ -171,7 +179,7 @@ def _tokens(code: str, language: str) -> list[tuple[int, int, bool]]:
         preprocessor = preprocessor or node.type.startswith("preproc_")
         if node.child_count == 0 or is_atomic(node, source):
             if node.end_byte > node.start_byte:
-                tokens.append((node.start_byte, node.end_byte, preprocessor))
+                tokens.append((node.start_byte, node.end_byte, preprocessor, node.type))
             continue
         stack.extend((child, preprocessor) for child in reversed(node.children))
     return tokens
@@ -194,15 +202,18 @@ def minify_code(code: str, language: str) -> str:
     source = code.encode("utf-8")
     keep = _KEEP_NEWLINES[language]
     out: list[str] = []
-    previous: tuple[int, int, bool] | None = None
+    previous: tuple[int, int, bool, str] | None = None
     for token in _tokens(code, language):
         text = source[token[0]:token[1]].decode("utf-8")
+        macro_body = token[3] == "preproc_arg"  # `#define X (1)` must not become `#define X(1)`
+        if macro_body:
+            text = normalise_macro(text)
         if previous is not None:
             gap = source[previous[1]:token[0]]
             newline = b"\n" in gap and (keep == "all" or (keep == "preprocessor" and (previous[2] or token[2])))
             if newline:
                 out.append("\n")
-            elif _needs_gap(out[-1], text):
+            elif macro_body or _needs_gap(out[-1], text):
                 out.append(" ")
         out.append(text)
         previous = token
