@@ -75,3 +75,28 @@ def _m_rewardbench(record, row, source):
 def _(record):
     return (all(name in record for name in ("language", "prompt", "chosen", "rejected"))
             and isinstance(record["prompt"], str) and isinstance(record["chosen"], str))
+
+
+# -- bundled samples by name ---------------------------------------------------------------------------
+MULTILINGUAL_SAMPLE = "sample:multilingual"
+"""The bundled multilingual sample (6 languages x 4 items, written for judgekit), usable wherever a source is."""
+
+
+def named_sample_path(source: str) -> str | None:
+    """``sample:NAME`` -> the bundled ``judgekit/data/NAME_sample.jsonl``; None for any other source.
+
+    Raises:
+        DataError: ``sample:NAME`` names no bundled sample.
+    """
+    if not source.startswith("sample:"):
+        return None
+    from importlib import resources
+
+    from judgekit.errors import DataError
+
+    name = source.split(":", 1)[1]
+    path = resources.files("judgekit.data").joinpath(f"{name}_sample.jsonl")
+    if not path.is_file():
+        raise DataError(f"no bundled sample named {name!r}", source=source,
+                        hint=f"bundled: sample, {MULTILINGUAL_SAMPLE}")
+    return str(path)
