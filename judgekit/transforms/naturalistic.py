@@ -4,8 +4,13 @@ Rate semantics (all six transforms): ``rate`` is the fraction of words perturbed
 ``round(rate * words)`` and at least one, chosen uniformly among the words that can take the edit (a
 swap needs two different letters, a keyboard typo a Latin letter, a homoglyph a letter that has one;
 fewer when not enough words can); each perturbed word gets exactly one edit (one character swapped,
-substituted, inserted or deleted, one homoglyph, or the word deleted). Words are runs of letters of at least ``min_length`` characters in prose: fenced and
+substituted, inserted or deleted, one homoglyph, or the word deleted). Words are runs of letters of at least
+``min_length`` characters in prose, and each Han or Kana character (those scripts have no spaces): fenced and
 inline code, LaTeX math, URLs and numbers are never touched unless ``include_code`` / ``include_numbers``.
+
+Edits respect the script (see `scripts`): a typo in a Cyrillic or Greek word hits a neighbouring key of that
+script's keyboard (never a Latin one); scripts without a keyboard table (Han, Kana, Hangul, Arabic, ...) get no
+keyboard typos; homoglyphs swap Latin <-> Cyrillic/Greek look-alikes and Han <-> Katakana ones.
 """
 
 from __future__ import annotations
@@ -17,45 +22,21 @@ from typing import ClassVar
 from judgekit.data.example import Example
 from judgekit.errors import SpecError
 from judgekit.transforms.base import NotApplicable, Transform, transform
+from judgekit.transforms.scripts import FOLD as FOLD  # re-exported
+from judgekit.transforms.scripts import KEYBOARDS, LATIN_HOMOGLYPHS, homoglyph, neighbours, script_of
+from judgekit.transforms.scripts import fold_homoglyphs as fold_homoglyphs  # re-exported
 from judgekit.transforms.textspans import split_words, word_pattern
 
-# QWERTY neighbours (staggered rows): a typo hits an adjacent key.
-_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
-
-
-def _keyboard() -> dict[str, str]:
-    near: dict[str, str] = {}
-    for r, row in enumerate(_ROWS):
-        for c, key in enumerate(row):
-            cells = [(r, c - 1), (r, c + 1), (r - 1, c), (r - 1, c + 1), (r + 1, c - 1), (r + 1, c)]
-            near[key] = "".join(_ROWS[i][j] for i, j in cells if 0 <= i < len(_ROWS) and 0 <= j < len(_ROWS[i]))
-    return near
-
-
-KEYBOARD: dict[str, str] = _keyboard()
-
-# Latin letters and their visually identical Cyrillic / Greek / Latin-extension confusables.
-HOMOGLYPHS: dict[str, str] = {
-    "a": "\u0430", "c": "\u0441", "d": "\u0501", "e": "\u0435", "h": "\u04bb", "i": "\u0456", "j": "\u0458",
-    "o": "\u043e", "p": "\u0440", "q": "\u051b", "s": "\u0455", "w": "\u051d", "x": "\u0445", "y": "\u0443",
-    "A": "\u0410", "B": "\u0412", "C": "\u0421", "E": "\u0415", "H": "\u041d", "I": "\u0406", "J": "\u0408",
-    "K": "\u041a", "M": "\u041c", "N": "\u039d", "O": "\u041e", "P": "\u0420", "S": "\u0405", "T": "\u0422",
-    "X": "\u0425", "Y": "\u04ae", "Z": "\u0396",
-}
-FOLD: dict[int, str] = {ord(v): k for k, v in HOMOGLYPHS.items()}
-
-
-def fold_homoglyphs(text: str) -> str:
-    """Map every confusable this module produces back to its Latin letter."""
-    return text.translate(FOLD)
+KEYBOARD: dict[str, str] = KEYBOARDS["latin"]
+HOMOGLYPHS: dict[str, str] = LATIN_HOMOGLYPHS
 
 
 def _neighbour(char: str, rng: random.Random) -> str:
-    near = KEYBOARD.get(char.lower())
+    """A key next to ``char`` on the keyboard of its own script (ЙЦУКЕН for Cyrillic, ...)."""
+    near = neighbours(char, script_of(char))
     if not near:
         return char
-    pick = near[int(rng.random() * len(near))]
-    return pick.upper() if char.isupper() else pick
+    return near[int(rng.random() * len(near))]
 
 
 def _position(word: str, rng: random.Random, allowed) -> int:
@@ -70,7 +51,7 @@ def _position(word: str, rng: random.Random, allowed) -> int:
 
 
 def _on_keyboard(word: str, i: int) -> bool:
-    return word[i].lower() in KEYBOARD
+    return bool(neighbours(word[i], script_of(word[i])))
 
 
 def _swappable(word: str, i: int) -> bool:
@@ -78,7 +59,7 @@ def _swappable(word: str, i: int) -> bool:
 
 
 def _has_homoglyph(word: str, i: int) -> bool:
-    return word[i] in HOMOGLYPHS
+    return bool(homoglyph(word[i]))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,7 +153,7 @@ class CharSub(WordNoise):
     """Replace one character with a QWERTY keyboard neighbour in ~10% of the words (rate) of each response."""
 
     def can_edit(self, word: str) -> bool:
-        return word.isascii() or any(c.lower() in KEYBOARD for c in word)
+        return any(_on_keyboard(word, i) for i in range(len(word)))
 
     def edit_word(self, word: str, rng: random.Random) -> str:
         i = _position(word, rng, _on_keyboard)
@@ -184,7 +165,7 @@ class CharInsert(WordNoise):
     """Insert a keyboard neighbour of a letter next to it in ~10% of the words (rate) of each response."""
 
     def can_edit(self, word: str) -> bool:
-        return word.isascii() or any(c.lower() in KEYBOARD for c in word)
+        return any(_on_keyboard(word, i) for i in range(len(word)))
 
     def edit_word(self, word: str, rng: random.Random) -> str:
         i = _position(word, rng, _on_keyboard)
@@ -218,8 +199,8 @@ class Homoglyph(WordNoise):
     min_length: ClassVar[int] = 1
 
     def can_edit(self, word: str) -> bool:
-        return any(c in HOMOGLYPHS for c in word)
+        return any(homoglyph(c) for c in word)
 
     def edit_word(self, word: str, rng: random.Random) -> str:
         i = _position(word, rng, _has_homoglyph)
-        return word[:i] + HOMOGLYPHS[word[i]] + word[i + 1:]
+        return word[:i] + homoglyph(word[i]) + word[i + 1:]

@@ -13,39 +13,40 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from judgekit.data.example import Example
+from judgekit.transforms.codelang import canonical_language, code_spans, detect_language, item_language
 from judgekit.transforms.textspans import fenced_blocks
 
-_LANGUAGE_ALIASES = {
-    "py": "python", "python3": "python", "js": "javascript", "node": "javascript", "ts": "typescript",
-    "c++": "cpp", "cc": "cpp", "cxx": "cpp", "golang": "go", "rs": "rust", "sh": "bash", "shell": "bash",
-    "csharp": "c#", "cs": "c#", "kt": "kotlin", "rb": "ruby",
-}
 # Language names as they appear in prompts ("Write a Rust function ...").
 _PROMPT_LANGUAGES = re.compile(
     r"\b(Python|JavaScript|TypeScript|Java|C\+\+|Rust|Go|Golang|Ruby|Kotlin|Swift|C#|Bash|SQL|PHP)\b")
 
 
 def normalise_language(tag: str) -> str:
-    tag = tag.strip().split()[0].lower() if tag.strip() else ""
-    return _LANGUAGE_ALIASES.get(tag, tag)
+    return canonical_language(tag)
 
 
 def code_language(example: Example) -> str:
-    """The item's programming language: its first labelled code fence, else the language its prompt names."""
-    for text in (*example.chosen, *example.rejected):
-        for block in fenced_blocks(text):
-            language = normalise_language(block.group(2))
-            if language:
-                return language
+    """The item's programming language: its first tagged code fence, then its declared language or subset
+    name (``hep-go``), then the language its prompt names, then the only parser that reads its first code."""
+    language = item_language(example)
+    if language:
+        return language
     found = _PROMPT_LANGUAGES.search(example.prompt_text)
-    return normalise_language(found.group(1)) if found else ""
-
-
-def first_snippet(example: Example) -> str:
-    """The first non-empty fenced code block of the item's chosen responses."""
+    if found:
+        return canonical_language(found.group(1))
     for text in example.chosen:
         for block in fenced_blocks(text):
-            code = block.group(3).strip("\n")
+            language = detect_language(block.group(3))
+            if language:
+                return language
+    return ""
+
+
+def first_snippet(example: Example, language: str = "") -> str:
+    """The first non-empty code of the item's chosen responses (fenced, or unfenced code that parses)."""
+    for text in example.chosen:
+        for span in code_spans(text, language):
+            code = text[span.start:span.end].strip("\n")
             if code.strip():
                 return code
     return ""
@@ -72,8 +73,9 @@ class Pool:
         for example in sorted(examples, key=lambda e: e.id):
             language = snippet = ""
             if code:
-                snippet = first_snippet(example)
-                language = code_language(example) if snippet else ""
+                language = code_language(example)
+                snippet = first_snippet(example, language)
+                language = language if snippet else ""
             entries.append(PoolEntry(example.id, example.prompt_text, language, snippet))
         by_language: dict[str, list[PoolEntry]] = {}
         for entry in entries:

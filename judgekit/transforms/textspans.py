@@ -43,16 +43,20 @@ def _protected_spans(text: str, include_code: bool) -> list[tuple[int, int]]:
     return spans
 
 
-# Words: letters only, not glued to digits, underscores or a backslash (identifiers, 3rd, \frac).
-_LETTERS = r"[^\W\d_]"
-_LETTERS_OR_DIGITS = r"[^\W_]"
+# Words: letters only, not glued to digits, underscores or a backslash (identifiers, 3rd, \frac). Han and Kana
+# are written without spaces, so each of their characters is a word of its own.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_LETTERS = rf"[^\W\d_{_CJK}]"
+_LETTERS_OR_DIGITS = rf"[^\W_{_CJK}]"
+_GLUED = rf"[^\W{_CJK}]"  # a word character that is not Han or Kana
 
 
 @functools.lru_cache(maxsize=64)
 def word_pattern(min_length: int = 1, include_numbers: bool = False) -> re.Pattern[str]:
-    """Editable words of ``min_length``+ characters (LaTeX commands are protected spans, so ``\\b`` suffices)."""
+    """Editable words of ``min_length``+ characters, or one Han / Kana character (LaTeX commands are protected
+    spans, so word boundaries suffice)."""
     chars = _LETTERS_OR_DIGITS if include_numbers else _LETTERS
-    return re.compile(rf"\b{chars}{{{max(min_length, 1)},}}\b")
+    return re.compile(rf"[{_CJK}]|(?<!{_GLUED}){chars}{{{max(min_length, 1)},}}(?!{_GLUED})")
 
 
 def fenced_blocks(text: str) -> Iterator[re.Match[str]]:
