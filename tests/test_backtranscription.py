@@ -94,18 +94,15 @@ def test_back_transcription_runs_through_the_engine_and_is_never_selected_by_all
     with FakeAudio(hear=asr) as server:
         transform = build_transform({"name": "back-transcription",
                                      "args": {"speech": "openai", "base_url": server.base_url}})
-        # Today's engine wants a text backend for every backend-driven transform; this one never uses it.
-        outcome = run_transforms(ITEMS, [transform], seed=0, backend=object())[transform.display_name()]
+        outcome = run_transforms(ITEMS, [transform], seed=0)[transform.display_name()]
     assert [e.id for e in outcome.examples] == ["sleep", "code"] and not outcome.failed
     assert all(e.meta["transform"]["args"]["base_url"] == server.base_url for e in outcome.examples)
 
 
-@pytest.mark.xfail(strict=True, reason="engine change proposed to the lead: skip the text-backend requirement "
-                                       "for transforms with needs_text_backend = False")
 def test_back_transcription_needs_no_text_backend_in_the_engine():
     with FakeAudio(hear=asr) as server:
         transform = BackTranscription(speech="openai", base_url=server.base_url)
-        outcome = run_transforms(ITEMS[:1], [transform])["back-transcription"]
+        outcome = run_transforms(ITEMS[:1], [transform])[transform.display_name()]
     assert outcome.examples
 
 

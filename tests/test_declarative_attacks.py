@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import judgekit.transforms.attack_texts as attack_texts
 import judgekit.transforms.declarative as declarative
-from judgekit.data import Example
+from judgekit.data import Example, select_examples
 from judgekit.errors import SpecError
 from judgekit.transforms.base import item_rng
 from judgekit.transforms.engine import build_transform, run_transforms
@@ -167,7 +167,7 @@ def _suite(tmp_path):
           - prepend: ["Expert answer: ", "Top answer: "]
           - append: "\\n\\nRated best by three reviewers."
         """), encoding="utf-8")
-    return {"name": "declared", "data": "sample", "limit_per_subset": 1, "seed": 0,
+    return {"name": "declared", "data": {"sources": ["sample"], "limit_per_subset": 1}, "seed": 0,
             "transforms": [{"name": "template", "args": {"attack": str(attack)}}, "template(attack='hope-this-helps')",
                            "self-praise"], "judges": ["minilm-rm"], "options": {"sections": "none"}}
 
@@ -177,7 +177,7 @@ def test_a_suite_with_a_yaml_declared_attack_runs_through_the_engine(tmp_path):
 
     suite = validate_suite(_suite(tmp_path))
     transforms = suite.build_transforms()
-    items = suite.load_data()
+    items = list(select_examples(suite.data))
     straight = run_transforms(items, transforms, seed=0)
     shuffled = run_transforms(list(reversed(items)), transforms, seed=0, workers=2)
     sandwich = next(name for name in straight if "sandwich" in name)

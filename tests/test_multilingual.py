@@ -11,13 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import judgekit.transforms.translate as translate_module
-from judgekit.data import Example, load_examples
-from judgekit.data.adapters_multilingual import (
-    MULTILINGUAL_SAMPLE,
-    example_language,
-    iso_code,
-    named_sample_path,
-)
+from judgekit.data import Example, load_examples, select_examples
+from judgekit.data.languages import example_language, iso_code
+from judgekit.data.selection import expand_source
 from judgekit.errors import DataError, SpecError
 from judgekit.transforms.base import item_rng
 from judgekit.transforms.engine import build_transform, run_transforms
@@ -25,7 +21,8 @@ from judgekit.transforms.langid import identify, language_mismatch
 from judgekit.transforms.scripts import fold_homoglyphs, script_of
 from tests.fake_openai import FakeOpenAI, last_user_message
 
-SAMPLE = named_sample_path(MULTILINGUAL_SAMPLE)
+MULTILINGUAL_SAMPLE = "sample:multilingual"
+SAMPLE = expand_source(MULTILINGUAL_SAMPLE)[0].source
 
 
 def test_m_rewardbench_rows_become_items_whose_subset_is_the_language(tmp_path):
@@ -56,8 +53,8 @@ def test_bundled_sample_has_four_items_in_each_of_six_languages():
         assert code == iso_code(item.subset), (item.id, code)
     assert by_language == {c: 4 for c in ("eng_Latn", "deu_Latn", "spa_Latn", "rus_Cyrl", "zho_Hans", "jpn_Jpan")}
     with pytest.raises(DataError, match="no bundled sample named 'klingon'"):
-        named_sample_path("sample:klingon")
-    assert named_sample_path("data.jsonl") is None
+        list(select_examples("sample:klingon"))
+    assert len(list(select_examples(MULTILINGUAL_SAMPLE))) == 24
 
 
 # -- script-aware noise ---------------------------------------------------------------------------------
@@ -192,21 +189,19 @@ def test_translate_is_not_selected_by_all_and_refuses_unknown_languages():
 
 
 # -- the suite ------------------------------------------------------------------------------------------
-def test_multilingual_suite_reports_accuracy_per_language(tmp_path, monkeypatch):
-    """`judgekit eval multilingual -j minilm-rm`, offline, on the bundled sample (a subset of its transforms).
-
-    Until the reader resolves ``sample:NAME`` itself, this test routes it through `named_sample_path`."""
-    import judgekit.data.reader as reader
+def test_multilingual_suite_reports_accuracy_per_language(tmp_path):
+    """`judgekit eval multilingual -j minilm-rm`, offline, on the bundled sample (a subset of its transforms)."""
     from judgekit.eval.runner import run_suite
     from judgekit.eval.suite import load_suite
 
-    original = reader.resolve_source
-    monkeypatch.setattr(reader, "resolve_source", lambda source: named_sample_path(str(source)) or original(source))
-    suite, _ = load_suite("multilingual")
-    assert [s.path for s in suite.data] == [MULTILINGUAL_SAMPLE]
-    suite = suite.model_copy(update={"transforms": ["homoglyph", {"name": "master-key", "args": {"language": "auto"}}]})
+    suite = load_suite("multilingual", overrides=["transforms=[homoglyph, 'master-key(language=auto)']"])
+    assert suite.data.sources == [MULTILINGUAL_SAMPLE]
     report = run_suite(suite, ["minilm-rm"], out_dir=str(tmp_path / "run"))
     text = (tmp_path / "run" / "report.md").read_text(encoding="utf-8")
-    for language in ("eng_Latn", "deu_Latn", "spa_Latn", "rus_Cyrl", "zho_Hans", "jpn_Jpan"):
+    languages = ("eng_Latn", "deu_Latn", "spa_Latn", "rus_Cyrl", "zho_Hans", "jpn_Jpan")
+    for language in languages:
         assert language in text
+    assert "## Drop per subset" in text
+    homoglyph = report.results(variant="homoglyph")[0]["robustness"]["subsets"]
+    assert set(homoglyph) == set(languages) and all(v["n"] == 4 and v["drop"] is not None for v in homoglyph.values())
     assert report is not None

@@ -1,4 +1,4 @@
-"""Every shipped declarative file (prompts/, synth/, judges/, eval/, train/) loads and validates."""
+"""Every shipped declarative file (prompts/, synth/, judges/, eval/, train/, attacks/) loads and validates."""
 
 from __future__ import annotations
 
@@ -13,14 +13,19 @@ FILES = resources.all_files()
 
 
 def _id(path: Path) -> str:
-    parts = path.parts
-    return "/".join(parts[-2:]) if parts[-2] in resources.KINDS else "/".join(parts[-3:])
+    for root in resources.search_roots():
+        if path.is_relative_to(root):
+            return str(path.relative_to(root))
+    return path.name
 
 
 def _kind(path: Path) -> str:
-    for part in reversed(path.parts[:-1]):
-        if part in resources.KINDS:
-            return part
+    """The resource folder a file belongs to (the first folder under its search root)."""
+    for root in resources.search_roots():
+        if path.is_relative_to(root):
+            first = path.relative_to(root).parts[0]
+            if first in resources.KINDS:
+                return first
     raise AssertionError(f"{path} is not under a resource folder")
 
 
@@ -81,8 +86,14 @@ def check_train(path: Path) -> None:
         load_template(template)
 
 
+def check_attack(path: Path) -> None:
+    from judgekit.transforms.declarative import validate_attack_file
+
+    validate_attack_file(path)
+
+
 CHECKS = {"prompts": check_prompt, "judges": check_judge, "eval": check_suite, "synth": check_recipe,
-          "train": check_train}
+          "train": check_train, "attacks": check_attack}
 
 
 def test_there_are_files_of_every_kind():

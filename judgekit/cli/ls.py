@@ -20,7 +20,8 @@ REGISTRIES: dict[str, tuple[str, str]] = {
     "filters": ("judgekit.synth.filters", "FILTERS"),
 }
 # shipped declarative files: name -> resource kind
-FILES: dict[str, str] = {"judges": "judges", "suites": "eval", "recipes": "synth", "configs": "train", "prompts": "prompts"}
+FILES: dict[str, str] = {"judges": "judges", "suites": "eval", "recipes": "synth", "configs": "train", "prompts": "prompts",
+                         "attacks": "attacks"}
 KINDS = [*REGISTRIES, "datasets", *FILES]
 
 

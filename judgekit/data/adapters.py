@@ -360,3 +360,31 @@ class RewardbenchFormat(Adapter):
             subset=str(record.get("subset") or "default"),
             meta=meta,
         )
+
+
+# -- M-RewardBench: RewardBench in 23 languages; the language becomes the subset ------------------------------
+@ADAPTERS.register("m-rewardbench")
+class MRewardBenchFormat(Adapter):
+    """M-RewardBench: id, language (FLORES-200), prompt, chosen, rejected, subset; subset becomes the language"""
+
+    priority = 15
+
+    def detect(self, record):
+        return (all(name in record for name in ("language", "prompt", "chosen", "rejected"))
+                and isinstance(record["prompt"], str) and isinstance(record["chosen"], str))
+
+    def convert(self, record, row, source):
+        # Fields as for-ai/aya_rm_multilingual scripts/utils.py (load_multilingual_eval_dataset) reads them; the
+        # RewardBench subset stays in meta.source_subset, its domain in meta.domain.
+        from judgekit.data.domains import domain_of
+
+        language = str(_field(record, "language"))
+        source_subset = str(record.get("subset") or "default")
+        item_id = record.get("id", row)
+        meta = {k: record[k] for k in ("chosen_model", "rejected_model") if record.get(k) is not None}
+        draft = Example(id=str(item_id), prompt=_field(record, "prompt"), chosen=_str_list(record, "chosen"),
+                        rejected=_str_list(record, "rejected"), subset=source_subset)
+        meta.update(language=language, source_subset=source_subset, domain=domain_of(draft),
+                    source={"format": "m-rewardbench", "dataset": source, "id": item_id})
+        return Example(id=f"{language}/{item_id}", prompt=draft.prompt, chosen=draft.chosen, rejected=draft.rejected,
+                       subset=language, meta=meta)

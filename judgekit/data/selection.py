@@ -27,7 +27,7 @@ from judgekit.data.idset import IdSet
 from judgekit.data.reader import SAMPLE, ExampleStream, read_examples, sample_path
 from judgekit.errors import DataError
 
-SAMPLES = {"sample": "sample.jsonl"}  # bundled sets: "sample" and "sample:NAME"
+SAMPLES = {"sample": "sample.jsonl", "multilingual": "multilingual_sample.jsonl"}  # "sample", "sample:NAME"
 
 
 class DataSelection(BaseModel):

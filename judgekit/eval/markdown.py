@@ -72,6 +72,11 @@ def render_markdown(data: dict[str, Any]) -> str:
             ["judge", "variant", *subsets],
             [[r["judge"], r["variant"], *(pct(((r.get("subsets") or {}).get(s) or {}).get("accuracy")) for s in subsets)]
              for r in data["results"]]), ""]
+    if len(subsets) > 1 and any((r.get("robustness") or {}).get("subsets") for r in data["results"]):
+        out += ["## Drop per subset (points, 95% CI)", "", table(
+            ["judge", "variant", *subsets],
+            [[r["judge"], r["variant"], *(drop_text((r["robustness"].get("subsets") or {}).get(s)) for s in subsets)]
+             for r in data["results"] if r.get("robustness")]), ""]
     sections = [(r["judge"], r["variant"], r["sections"]) for r in data["results"] if r.get("sections")]
     if sections:
         names = sorted({k for _, _, s in sections for k in s if k != "overall"}) + ["overall"]

@@ -196,11 +196,19 @@ class Drop(Metric):
 
     def compute(self, ctx: PairedContext) -> dict[str, Any]:
         a, b = ctx.paired_values()
-        options = ctx.transformed.options
-        drop, low, high = S.bootstrap_drop(a, b, seed=ctx.transformed.seed, resamples=options.bootstrap,
-                                           level=options.level)
+        options, seed = ctx.transformed.options, ctx.transformed.seed
+        drop, low, high = S.bootstrap_drop(a, b, seed=seed, resamples=options.bootstrap, level=options.level)
+        by_subset: dict[str, list[str]] = defaultdict(list)
+        for item_id in ctx.ids:
+            by_subset[ctx.original.examples[item_id].subset].append(item_id)
+        subsets = {}
+        for subset, ids in sorted(by_subset.items()):
+            x = [ctx.original.values[i] for i in ids]
+            y = [ctx.transformed.values[i] for i in ids]
+            d, lo, hi = S.bootstrap_drop(x, y, seed=seed, resamples=options.bootstrap, level=options.level)
+            subsets[subset] = {"n": len(ids), "drop": S.finite(d), "drop_ci": [S.finite(lo), S.finite(hi)]}
         return {"n_paired": len(a), "accuracy_original": S.accuracy(a), "accuracy_transformed": S.accuracy(b),
-                "drop": S.finite(drop), "drop_ci": [S.finite(low), S.finite(high)]}
+                "drop": S.finite(drop), "drop_ci": [S.finite(low), S.finite(high)], "subsets": subsets}
 
 
 @METRICS.register("mcnemar")

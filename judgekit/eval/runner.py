@@ -32,7 +32,7 @@ def _run_transforms(examples: list[Example], transforms: list[Any], suite: Suite
         return []
     from judgekit.transforms.engine import run_transforms
 
-    needs_backend = [t.display_name() for t in transforms if getattr(t, "needs_backend", False)]
+    needs_backend = [t.display_name() for t in transforms if t.needs_backend and t.needs_text_backend]
     if needs_backend and backend is None:
         from judgekit.backends import load_backend
 

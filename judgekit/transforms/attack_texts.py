@@ -15,13 +15,13 @@ from judgekit.errors import SpecError
 
 @functools.lru_cache(maxsize=128)
 def _template(name: str):
-    from judgekit.backends.templates import PromptTemplate
+    from judgekit.templates import PromptTemplate
 
     return PromptTemplate.load(name)
 
 
 def _inline(text: str):
-    from judgekit.backends.templates import PromptTemplate
+    from judgekit.templates import PromptTemplate
 
     return PromptTemplate.from_string(text, name="<inline text>")
 

@@ -1,7 +1,7 @@
 """`back-transcription` (reWordBench): each response spoken (text to speech) and transcribed back (speech to text).
 
 The prose of a response is spoken sentence by sentence; fenced code is kept as it is (nobody reads code
-aloud). Each transcript goes through the same checks as a paraphrase (`judgekit.backends.postprocess`: not
+aloud). Each transcript goes through the same checks as a paraphrase (`judgekit.transforms.quality`: not
 empty, not identical, length ratio; then MiniLM cosine similarity >= ``min_similarity``), and an item whose
 texts fail is reported with the reason per text (`GenerationFailed`). Speech comes from a speech backend named
 by the arguments (`judgekit.backends.speech`): ``speech=offline`` (espeak-ng + PocketSphinx, English) or
@@ -15,11 +15,11 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from judgekit.backends.postprocess import rejection_reason
 from judgekit.data.example import Example
 from judgekit.errors import SpecError
 from judgekit.transforms.base import BatchTransform, NotApplicable, transform
 from judgekit.transforms.llm import GenerationFailed
+from judgekit.transforms.quality import rejection_reason
 from judgekit.transforms.textspans import fenced_blocks
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ class BackTranscription(BatchTransform):
                     units.append(unit)
         checked = [u for u in units if u["reason"] is None]
         if checked and self.min_similarity > 0:
-            from judgekit.backends.embedding import shared_embedder
+            from judgekit.transforms.quality import shared_embedder
 
             scores = shared_embedder().similarities([u["result"] for u in checked], [u["original"] for u in checked])
             for unit, score in zip(checked, scores, strict=True):

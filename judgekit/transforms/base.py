@@ -65,6 +65,8 @@ class Transform:
     preserves: ClassVar[str] = "meaning"
     applies_to: ClassVar[tuple[str, ...]] = ()
     needs_backend: ClassVar[bool] = False
+    needs_text_backend: ClassVar[bool] = True  # with needs_backend: the engine must hand it a text backend
+    in_all: ClassVar[bool] = True  # selected by 'all' and its family name (False: only by its own name)
     uses_pool: ClassVar[bool] = False  # needs the other items of the dataset (ignore-above, code-append-other)
 
     def applies(self, example: Example) -> str | None:

@@ -1,9 +1,16 @@
-"""Registers the built-in transform families (imported through the `judgekit` entry-point group)."""
+"""Registers the built-in transforms (imported through the `judgekit` entry-point group): the rule-based
+families, the declarative `template` attack, and the backend-driven ones (LLM rewrites, translation,
+back-transcription), which need their backend only at run time."""
 
-import importlib.util
-
-from judgekit.transforms import code, controlled, judge_attacks, math, naturalistic, safety  # noqa: F401
-
-# The LLM family (paraphrase, back-translation) lives in its own module and needs a backend at run time.
-if importlib.util.find_spec("judgekit.transforms.llm") is not None:
-    importlib.import_module("judgekit.transforms.llm")
+from judgekit.transforms import (  # noqa: F401  (registration side effects)
+    backtranscription,
+    code,
+    controlled,
+    declarative,
+    judge_attacks,
+    llm,
+    math,
+    naturalistic,
+    safety,
+    translate,
+)

@@ -9,8 +9,10 @@ equal once comments are left out (`same_program`).
 
 from __future__ import annotations
 
+import ast
 import functools
 import re
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -61,14 +63,22 @@ def language_from_name(name: str) -> str:
     return canonical_language(match.group(1)) if match else ""
 
 
+# language -> the official pre-built grammar package (tree-sitter-<language> on PyPI)
+GRAMMARS = {"cpp": "tree_sitter_cpp", "go": "tree_sitter_go", "java": "tree_sitter_java",
+            "javascript": "tree_sitter_javascript", "python": "tree_sitter_python", "rust": "tree_sitter_rust"}
+
+
 @functools.cache
 def parser(language: str):
-    """A tree-sitter parser for one of `LANGUAGES` (grammar from tree-sitter-language-pack)."""
+    """A tree-sitter parser for one of `LANGUAGES` (the grammar package of that language)."""
     if language not in LANGUAGES:
         raise CodeError(f"no parser for language {language!r}; supported: {', '.join(LANGUAGES)}")
-    from tree_sitter_language_pack import get_parser
+    import importlib
 
-    return get_parser(language)
+    from tree_sitter import Language, Parser
+
+    grammar = importlib.import_module(GRAMMARS[language])
+    return Parser(Language(grammar.language()))
 
 
 def parse(code: str, language: str):
@@ -187,9 +197,6 @@ def tree_signature(code: str, language: str) -> tuple:
 def program_parses(code: str, language: str) -> bool:
     """Whether ``code`` is a complete program fragment in ``language`` (Python: compiles to an AST)."""
     if language == "python":
-        import ast
-        import warnings
-
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -200,11 +207,27 @@ def program_parses(code: str, language: str) -> bool:
     return parses(code, language)
 
 
+def strip_docstrings(tree: ast.AST) -> ast.AST:
+    """Remove module, class and function docstrings in place (unless the docstring is the whole body)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            if (len(body) > 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                    and isinstance(body[0].value.value, str)):
+                del body[0]
+    return tree
+
+
+def canonical(source: str) -> str:
+    """The AST of ``source`` with docstrings removed, dumped (what equality of programs means here)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.dump(strip_docstrings(ast.parse(source)))
+
+
 def same_program(before: str, after: str, language: str) -> bool:
     """Equal syntax trees modulo whitespace and comments (both must parse without errors)."""
     if language == "python":
-        from judgekit.transforms.minify import canonical
-
         try:
             return canonical(before) == canonical(after)
         except (SyntaxError, ValueError, RecursionError):

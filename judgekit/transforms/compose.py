@@ -44,6 +44,10 @@ class Composed(BatchTransform):
         return any(s.needs_backend for s in self.steps)
 
     @property
+    def needs_text_backend(self) -> bool:  # type: ignore[override]
+        return any(s.needs_backend and s.needs_text_backend for s in self.steps)
+
+    @property
     def uses_pool(self) -> bool:  # type: ignore[override]
         return any(s.uses_pool for s in self.steps)
 

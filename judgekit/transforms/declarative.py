@@ -116,7 +116,7 @@ def attack_dirs() -> list[Path]:
     """Folders searched for attack files, highest priority first (each search root's ``attacks/``)."""
     from judgekit import resources
 
-    return [root / KIND for root in resources.search_roots() if (root / KIND).is_dir()]
+    return resources.builtin_dirs(KIND)
 
 
 def attack_names() -> list[str]:

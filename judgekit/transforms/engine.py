@@ -139,7 +139,7 @@ def run_transforms(
     if len(set(names)) != len(names):
         raise SpecError(f"the same transform is selected twice: {sorted(n for n in names if names.count(n) > 1)}")
     for transform in transforms:
-        if transform.needs_backend and backend is None:
+        if transform.needs_backend and transform.needs_text_backend and backend is None:
             raise SpecError(f"transform '{transform.display_name()}' needs a text-generation backend: pass one "
                             "(judgekit synth / eval take --backend), or leave the llm family out")
     pool = Pool.build(examples, code=True) if any(t.uses_pool for t in transforms) else None

@@ -11,8 +11,8 @@ from __future__ import annotations
 import random
 import re
 
-from judgekit.data.adapters_multilingual import example_language, iso_code
 from judgekit.data.example import Example
+from judgekit.data.languages import example_language, iso_code
 from judgekit.transforms.attack_texts import attack_text, keyed_lists, text_list, text_value
 from judgekit.transforms.base import NotApplicable, Transform, map_targets, transform
 from judgekit.transforms.textspans import fenced_blocks

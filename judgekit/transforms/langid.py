@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 
-from judgekit.data.adapters_multilingual import LANGUAGES, iso_code
+from judgekit.data.languages import LANGUAGES, iso_code
 from judgekit.errors import SpecError
 from judgekit.transforms.textspans import FENCE
 

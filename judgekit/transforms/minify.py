@@ -19,14 +19,16 @@ import re
 import tokenize
 import warnings
 
-from judgekit.transforms.codelang import (
+from judgekit.transforms.codelang import (  # noqa: F401  (canonical, strip_docstrings: public here too)
     CodeError,
+    canonical,
     error_count,
     is_atomic,
     is_comment,
     normalise_macro,
     parse,
     same_program,
+    strip_docstrings,
 )
 
 _OPERATORS = {
@@ -35,24 +37,6 @@ _OPERATORS = {
 }
 _FSTRING_START = getattr(tokenize, "FSTRING_START", None)
 _FSTRING_END = getattr(tokenize, "FSTRING_END", None)
-
-
-def strip_docstrings(tree: ast.AST) -> ast.AST:
-    """Remove module, class and function docstrings in place (unless the docstring is the whole body)."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-            body = node.body
-            if (len(body) > 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
-                    and isinstance(body[0].value.value, str)):
-                del body[0]
-    return tree
-
-
-def canonical(source: str) -> str:
-    """The AST of ``source`` with docstrings removed, dumped (what equality of programs means here)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return ast.dump(strip_docstrings(ast.parse(source)))
 
 
 def _needs_space(previous: tokenize.TokenInfo, current: tokenize.TokenInfo) -> bool:

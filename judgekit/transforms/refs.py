@@ -87,26 +87,38 @@ def _split_top(text: str, separator: str) -> list[str]:
     return [p.strip() for p in parts]
 
 
+_BARE_WORD = re.compile(r"^[A-Za-z_][\w.\-/]*$")
+_KEYWORD = re.compile(r"^\s*([A-Za-z_]\w*)\s*=(.*)$", re.S)
+
+
 def _parse_call(text: str) -> tuple[str, dict[str, Any]]:
-    """``name`` or ``name(key=value, ...)`` with Python literal values (bare words are strings)."""
+    """``name`` or ``name(key=value, ...)``: values are Python literals, or bare words taken as strings
+    (``attack=answer-tag``, ``keys=attacks/master-keys``)."""
     match = _CALL.match(text)
     if match is None:
         raise SpecError(f"cannot read transform spec {text!r}: use NAME or NAME(arg=value, ...)")
     name, body = match.group(1), match.group(2)
     if not body or not body.strip():
         return name, {}
-    try:
-        call = ast.parse(f"f({body})", mode="eval").body
-    except SyntaxError as exc:
-        raise SpecError(f"cannot read the arguments of {text!r}: {exc.msg}") from None
-    if not isinstance(call, ast.Call) or call.args:
-        raise SpecError(f"transform arguments must be keyword=value, got {text!r}")
     args: dict[str, Any] = {}
-    for keyword in call.keywords:
-        if keyword.arg is None:
-            raise SpecError(f"transform arguments must be keyword=value, got {text!r}")
-        node = keyword.value
-        args[keyword.arg] = node.id if isinstance(node, ast.Name) else _literal(node, text)
+    for part in _split_top(body, ","):
+        if not part:
+            continue
+        found = _KEYWORD.match(part)
+        if found is None:
+            raise SpecError(f"transform arguments must be keyword=value, got {part!r} in {text!r}")
+        key, value = found.group(1), found.group(2).strip()
+        if _BARE_WORD.match(value) and value not in ("True", "False", "None", "true", "false", "null"):
+            args[key] = value
+            continue
+        try:
+            node = ast.parse(value, mode="eval").body
+        except SyntaxError as exc:
+            raise SpecError(f"cannot read the value of '{key}' in {text!r}: {exc.msg}") from None
+        if isinstance(node, ast.Name):  # true / false / null as YAML writes them
+            args[key] = {"true": True, "false": False, "null": None}.get(node.id, node.id)
+        else:
+            args[key] = _literal(node, text)
     return name, args
 
 
@@ -186,7 +198,7 @@ def build_transform(spec: str | Mapping[str, Any]) -> Transform:
 
 def _catalog(predicate: Callable[[type[Transform]], bool]) -> list[Transform]:
     order = {family: i for i, family in enumerate(FAMILIES)}
-    classes = [cls for _, cls in TRANSFORMS.items() if predicate(cls)]
+    classes = [cls for _, cls in TRANSFORMS.items() if predicate(cls) and cls.in_all]
     classes.sort(key=lambda cls: (order.get(cls.family, len(order)), cls.name))
     return [_default_instance(cls) for cls in classes]
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from judgekit.backends.templates import PromptTemplate
-from judgekit.data.adapters_multilingual import language_name
+from judgekit.data.languages import language_name
 from judgekit.errors import SpecError
+from judgekit.templates import PromptTemplate
 from judgekit.transforms.base import transform
 from judgekit.transforms.llm import LLMRewrite, load_template
 
