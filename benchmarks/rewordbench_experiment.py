@@ -16,6 +16,7 @@ Sizes default to what 2 CPU cores manage in a sensible time; timings are printed
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import statistics
 import time
@@ -23,6 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
+# the training configs name THU-KEG/RM-Bench: read it from the local mirror of the shared data
+os.environ.setdefault("JUDGEKIT_DATA_MIRROR", str(SHARED))
 OBJECTIVES = ("standard", "regularized", "augmented")
 SEEN = ("add-quotes", "punct-spaces", "twitter-handle", "twitter-url")
 UNSEEN = ("stress-test", "ignore-above", "ignore-below", "rot13",
