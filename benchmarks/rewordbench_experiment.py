@@ -16,8 +16,8 @@ Sizes default to what 2 CPU cores manage in a sensible time; timings are printed
 from __future__ import annotations
 
 import argparse
-import os
 import json
+import os
 import statistics
 import time
 from pathlib import Path
