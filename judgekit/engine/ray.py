@@ -148,6 +148,7 @@ class RayExecutor:
             else:
                 ray.init(num_cpus=self.workers, include_dashboard=False, **options)
             self._started = True
+        logging.getLogger("ray.data").setLevel(logging.ERROR)  # no per-dataset INFO lines on the CLI
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False
         context.execution_options.preserve_order = True  # chunks come back in order: one in the driver's buffer

@@ -137,6 +137,15 @@ class RunDir:
                 left -= len(block)
         return digest
 
+    def restart(self) -> Progress:
+        """Throw away what was committed and start again (a resumed state the caller cannot use)."""
+        self.close()
+        shutil.rmtree(self.work)
+        self._hashes.clear()
+        progress = self.open()
+        progress.discarded = True
+        return progress
+
     # -- committing ----------------------------------------------------------------------------------
     def commit(self, chunk: int, appends: Mapping[str, bytes], state: Mapping[str, Any]) -> None:
         """Append a chunk's bytes to the run's files, then journal the chunk with the run's counters."""

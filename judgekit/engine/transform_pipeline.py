@@ -198,10 +198,12 @@ def run_transform(
     files = [file_name(t.display_name()) for t in chosen]
     plan = plan_source(source, format=format, split=split, chunk_size=chunk_size, on_invalid=on_invalid)
     executor = executor or make_executor("local")
-    key = _key(plan, chosen, seed, on_invalid, split)
+    key = _key(plan, chosen, seed, split)
     state_files = [INVALID, IDS, *(f"{kind}.{i}.jsonl" for i in range(len(chosen)) for kind in ("na", "failed"))]
     rundir = RunDir(out_dir, outputs=[ORIGINAL, *files], state_files=state_files, key=key)
     resume = rundir.open()
+    if on_invalid == "fail" and resume.state.get("skipped"):
+        resume = rundir.restart()  # what a skip run committed is not what a fail run would have written
     try:
         pool = _pool(plan, executor, rundir, on_invalid) if any(t.uses_pool for t in chosen) else None
         run = _Run(plan, chosen, files, rundir, on_invalid, resume.state)
@@ -240,7 +242,7 @@ def _check(transforms: list[Transform], out_dir: str) -> None:
         raise SpecError(f"transforms would write the same file(s) {clashes}: rename or drop one")
 
 
-def _key(plan: SourcePlan, transforms: list[Transform], seed: int, on_invalid: str, split: str | None) -> dict:
+def _key(plan: SourcePlan, transforms: list[Transform], seed: int, split: str | None) -> dict:
     import uuid
 
     from judgekit import __version__
@@ -254,7 +256,7 @@ def _key(plan: SourcePlan, transforms: list[Transform], seed: int, on_invalid: s
         "split": split,
         "transforms": [[t.display_name(), t.to_spec()] for t in transforms],
         "seed": seed,
-        "on_invalid": on_invalid,
+        # not the invalid-row policy: a fail run stopped by a bad row resumes with --on-invalid skip
         "chunk_size": plan.chunk_size,
         "judgekit": __version__,
     }
