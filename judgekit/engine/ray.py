@@ -121,17 +121,17 @@ class RayExecutor:
     Args:
         address: a running cluster to attach to (``auto``, ``host:port``, ``ray://host:10001``); None starts
             a local instance with ``workers`` CPUs.
-        workers: CPUs of a local instance, and actors per stage with a setup.
-        batch_size: rows per ``map_batches`` call.
+        workers: CPUs of a local instance, and actors per stage with a setup (attached to a cluster with
+            workers=1: one actor per CPU of the cluster).
+        in_flight: chunk specs per Ray Data execution (a source streamed by the driver goes in windows).
     """
 
     name = "ray"
 
     def __init__(self, *, address: str | None = None, workers: int = 1, in_flight: int | None = None,
-                 batch_size: int = 256, runtime_env: dict[str, Any] | None = None) -> None:
+                 runtime_env: dict[str, Any] | None = None) -> None:
         self.address = address
         self.workers = workers
-        self.batch_size = batch_size
         self.runtime_env = runtime_env
         self.window = max(in_flight or WINDOW, 1)
         self._started = False
@@ -154,6 +154,12 @@ class RayExecutor:
         context.execution_options.preserve_order = True  # chunks come back in order: one in the driver's buffer
         return ray
 
+    def _actors(self) -> int:
+        """Actors per stage with a setup: ``workers``, or every CPU of a cluster attached to with --workers 1."""
+        if self.workers > 1 or not self.address:
+            return self.workers
+        return max(1, int(_ray().cluster_resources().get("CPU", 1)))
+
     def share(self, value: Any) -> RayShared:
         return RayShared(self._init().put(value))
 
@@ -175,15 +181,15 @@ class RayExecutor:
         ray = self._init()
         by_index = {spec.index: spec for spec in specs}
         ds = ray.data.from_items([{"spec": codec.dumps(spec)} for spec in specs], override_num_blocks=len(specs))
-        ds = ds.map_batches(_read, fn_kwargs={"source": pipeline.source}, batch_size=1, batch_format="pyarrow")
+        # batch_size=None everywhere: one block per chunk from the read on. A row count here would make Ray
+        # bundle that many *chunk specs* into one fused read task (no parallelism, nothing streamed).
+        ds = ds.map_batches(_read, fn_kwargs={"source": pipeline.source}, batch_size=None, batch_format="pyarrow")
         for stage in pipeline.stages:
             if stage.has_setup:
-                ds = ds.map_batches(_StageActor, fn_constructor_args=(stage,), batch_size=self.batch_size,
-                                    batch_format="pyarrow",
-                                    compute=ray.data.ActorPoolStrategy(size=max(1, self.workers)))
+                ds = ds.map_batches(_StageActor, fn_constructor_args=(stage,), batch_size=None,
+                                    batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(size=self._actors()))
             else:
-                ds = ds.map_batches(_stateless, fn_kwargs={"stage": stage}, batch_size=self.batch_size,
-                                    batch_format="pyarrow")
+                ds = ds.map_batches(_stateless, fn_kwargs={"stage": stage}, batch_size=None, batch_format="pyarrow")
         ds = ds.map_batches(_pack, fn_kwargs={"pack": pipeline.pack}, batch_size=None, batch_format="pyarrow")
         parts: dict[int, list[tuple[int, int, Any]]] = {}
         done: dict[int, Any] = {}
