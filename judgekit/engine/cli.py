@@ -29,7 +29,7 @@ from judgekit.cli.render import console
               help="local processes, or Ray Data (pip install 'judgekit[ray]')")
 @click.option("--ray-address", metavar="ADDRESS",
               help="attach to a running Ray cluster ('auto', or the head's host:port); default: start a local one")
-@click.option("--chunk-size", default=2000, show_default=True, type=click.IntRange(min=1),
+@click.option("--chunk-size", default=1000, show_default=True, type=click.IntRange(min=1),
               help="items per chunk: the unit of work, of memory and of resumption")
 @click.option("--on-invalid", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,
               help="an unreadable row (bad JSON, a missing or empty field, a duplicate id) stops the run, or is "
@@ -75,6 +75,10 @@ def transform(source: str, selectors: tuple[str, ...], seed: int, out_dir: str, 
     out.print(f"wrote {len(summary['transforms'])} transformed sets + original.jsonl + manifest.json to "
               f"[bold]{out_dir}[/bold] ({items} items, format {summary['source']['format']}, seed {seed}, "
               f"engine {run['engine']})")
+    pool = run.get("pool")
+    if pool:
+        out.print(f"first pass (the pool other items borrow from): {pool['seconds']:.1f} s, {pool['items']} items, "
+                  f"{pool['memory_bytes'] / 2**20:.1f} MiB of arrays")
     manifest = os.path.join(out_dir, "manifest.json")
     if skipped:
         out.print(f"[yellow]{skipped} row(s) skipped[/yellow] (--on-invalid skip): see invalid.items in {manifest}")

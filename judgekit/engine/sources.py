@@ -23,7 +23,7 @@ from judgekit.data.sources import iter_records
 from judgekit.engine.pipeline import ChunkSpec
 from judgekit.errors import DataError, RegistryError, SpecError
 
-DEFAULT_CHUNK_SIZE = 2000
+DEFAULT_CHUNK_SIZE = 1000
 
 
 class SourceRow(NamedTuple):

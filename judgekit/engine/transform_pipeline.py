@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import platform
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -205,7 +206,9 @@ def run_transform(
     if on_invalid == "fail" and resume.state.get("skipped"):
         resume = rundir.restart()  # what a skip run committed is not what a fail run would have written
     try:
+        started = time.perf_counter()
         pool = _pool(plan, executor, rundir, on_invalid) if any(t.uses_pool for t in chosen) else None
+        pool_seconds = time.perf_counter() - started
         run = _Run(plan, chosen, files, rundir, on_invalid, resume.state)
         stage = TransformStage(chosen, seed, executor.share(pool) if pool is not None else None)
         pipeline = Pipeline.build(plan.reader, [stage], ItemPacker(len(chosen)))
@@ -224,6 +227,8 @@ def run_transform(
     summary["run"] = {"engine": executor.name, "workers": executor.workers, "chunk_size": chunk_size,
                       "chunks": resume.next_chunk + ran, "resumed_chunks": resume.next_chunk, "ran_chunks": ran,
                       "discarded_partial_run": resume.discarded}
+    if pool is not None:  # what the first pass cost: its time, the pool's arrays in memory
+        summary["run"]["pool"] = {"seconds": round(pool_seconds, 3), "items": len(pool), "memory_bytes": pool.nbytes}
     return summary
 
 
