@@ -1,7 +1,7 @@
 """judgekit transform at scale: 100k and 1M items in flat memory, vs nlpaug, and Ray vs local.
 
 A synthetic JSONL is built under --work (not the repository) from ../shared/data: every chosen x rejected
-pair of every item, cycled, ids suffixed ``@copy``. Each run is a whole process (the CLI), timed from start
+pair of every item, cycled, ids ``folder/file/id#i-j@copy``. Each run is a whole process (the CLI), timed from start
 to exit, with its memory sampled every 0.2 s: peak RSS of the main process and peak PSS summed over the
 process and all its descendants (workers; for --engine ray, the Ray instance it starts). Medians of
 --runs runs are printed side by side with each target, and the load of the machine around them.
@@ -38,7 +38,8 @@ def pairs(data: Path) -> list[str]:
         for example in read_examples(str(path)):
             for i, chosen in enumerate(example.chosen):
                 for j, rejected in enumerate(example.rejected):
-                    pair = example.replace(id=f"{example.id}#{i}-{j}", chosen=(chosen,), rejected=(rejected,))
+                    pair = example.replace(id=f"{path.parent.name}/{path.stem}/{example.id}#{i}-{j}",
+                                           chosen=(chosen,), rejected=(rejected,))
                     lines.append(json.dumps(pair.to_dict(), ensure_ascii=False))
     if not lines:
         sys.exit(f"no .json/.jsonl data under {data} (pass --data)")

@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any
 
 from judgekit.engine import codec
@@ -26,7 +25,7 @@ from judgekit.engine.pipeline import ChunkSpec, Pipeline
 from judgekit.engine.stages import Stage
 from judgekit.errors import SpecError
 
-WINDOW = 256  # chunk specs per Ray Data execution (a source streamed by the driver is sent in windows)
+WINDOW_BYTES = 256 << 20  # chunk specs per Ray Data execution, at most (specs that carry records are big)
 
 
 def _ray():
@@ -123,7 +122,8 @@ class RayExecutor:
             a local instance with ``workers`` CPUs.
         workers: CPUs of a local instance, and actors per stage with a setup (attached to a cluster with
             workers=1: one actor per CPU of the cluster).
-        in_flight: chunk specs per Ray Data execution (a source streamed by the driver goes in windows).
+        in_flight: not used: Ray Data's backpressure bounds what is in flight. A source the driver streams
+            (specs that carry their records) goes to Ray in windows of at most 256 MiB of specs.
     """
 
     name = "ray"
@@ -133,7 +133,7 @@ class RayExecutor:
         self.address = address
         self.workers = workers
         self.runtime_env = runtime_env
-        self.window = max(in_flight or WINDOW, 1)
+        self.window_bytes = WINDOW_BYTES
         self._started = False
 
     def _init(self):
@@ -149,9 +149,6 @@ class RayExecutor:
                 ray.init(num_cpus=self.workers, include_dashboard=False, **options)
             self._started = True
         logging.getLogger("ray.data").setLevel(logging.ERROR)  # no per-dataset INFO lines on the CLI
-        context = ray.data.DataContext.get_current()
-        context.enable_progress_bars = False
-        context.execution_options.preserve_order = True  # chunks come back in order: one in the driver's buffer
         return ray
 
     def _actors(self) -> int:
@@ -169,18 +166,32 @@ class RayExecutor:
             self._started = False
 
     def run(self, pipeline: Pipeline, chunks: Iterable[ChunkSpec]) -> Iterator[tuple[ChunkSpec, Any]]:
-        self._init()
-        iterator = iter(chunks)
-        while True:
-            window = list(islice(iterator, self.window))
-            if not window:
-                return
-            yield from self._run_window(pipeline, window)
-
-    def _run_window(self, pipeline: Pipeline, specs: list[ChunkSpec]) -> Iterator[tuple[ChunkSpec, Any]]:
+        """One Ray Data execution per window of specs: a single one for a planned source (a JSONL file)."""
         ray = self._init()
+        context = ray.data.DataContext.get_current()
+        saved = context.execution_options.preserve_order, context.enable_progress_bars
+        context.execution_options.preserve_order = True  # chunks come back in order: one in the driver's buffer
+        context.enable_progress_bars = False
+        try:
+            window: list[tuple[ChunkSpec, bytes]] = []
+            size = 0
+            for spec in chunks:
+                blob = codec.dumps(spec)
+                window.append((spec, blob))
+                size += len(blob)
+                if size >= self.window_bytes:
+                    yield from self._run_window(pipeline, window)
+                    window, size = [], 0
+            if window:
+                yield from self._run_window(pipeline, window)
+        finally:
+            context.execution_options.preserve_order, context.enable_progress_bars = saved
+
+    def _run_window(self, pipeline: Pipeline, window: list[tuple[ChunkSpec, bytes]]) -> Iterator[tuple[ChunkSpec, Any]]:
+        ray = self._init()
+        specs = [spec for spec, _ in window]
         by_index = {spec.index: spec for spec in specs}
-        ds = ray.data.from_items([{"spec": codec.dumps(spec)} for spec in specs], override_num_blocks=len(specs))
+        ds = ray.data.from_items([{"spec": blob} for _, blob in window], override_num_blocks=len(window))
         # batch_size=None everywhere: one block per chunk from the read on. A row count here would make Ray
         # bundle that many *chunk specs* into one fused read task (no parallelism, nothing streamed).
         ds = ds.map_batches(_read, fn_kwargs={"source": pipeline.source}, batch_size=None, batch_format="pyarrow")

@@ -210,7 +210,9 @@ def run_transform(
         pool = _pool(plan, executor, rundir, on_invalid) if any(t.uses_pool for t in chosen) else None
         pool_seconds = time.perf_counter() - started
         run = _Run(plan, chosen, files, rundir, on_invalid, resume.state)
-        stage = TransformStage(chosen, seed, executor.share(pool) if pool is not None else None)
+        # local workers read the pool's texts from its file; elsewhere they may be on other machines
+        shared = None if pool is None else executor.share(pool if executor.name == "local" else pool.in_memory())
+        stage = TransformStage(chosen, seed, shared)
         pipeline = Pipeline.build(plan.reader, [stage], ItemPacker(len(chosen)))
         ran = 0
         for _, packed in executor.run(pipeline, plan.iter_chunks(resume.next_chunk)):
