@@ -144,22 +144,31 @@ def nlpaug_peer(source: str, target: str) -> None:
 
 # -- duplicate ids: the compact set vs a Python set ---------------------------------------------------------
 def id_memory(items: int) -> None:
+    """RSS added by remembering ``items`` ids: the compact set, and a Python set of the id strings (what
+    the in-memory reader keeps)."""
+    import gc
+
     import psutil
 
     from judgekit.engine.idset import IdSet, id_keys
 
     process = psutil.Process()
-    ids = [f"item-{n:09d}@{n % 7}" for n in range(items)]
+
+    def ids(start: int, stop: int):
+        return (f"dataset/file/item-{n:09d}#0-0@{n % 7}" for n in range(start, stop))
+
+    gc.collect()
     before = process.memory_info().rss
     id_set = IdSet()
-    for start in range(0, items, 2000):
-        id_set.add(id_keys(ids[start:start + 2000]))
+    for start in range(0, items, 1000):
+        id_set.add(id_keys(ids(start, min(items, start + 1000))))
     compact = process.memory_info().rss - before
+    gc.collect()
     before = process.memory_info().rss
-    plain = set(ids)
+    plain = set(ids(0, items))
     python = process.memory_info().rss - before
-    print(f"\nduplicate ids at {items:,}: IdSet {mib(id_set.nbytes)} of arrays (RSS +{mib(compact)}), "
-          f"Python set of the same ids RSS +{mib(python)} ({len(plain):,} ids)")
+    print(f"\nduplicate ids at {items:,}: IdSet {mib(id_set.nbytes)} of arrays (RSS +{mib(compact)}); "
+          f"a Python set of the id strings RSS +{mib(python)} ({len(plain):,} ids)")
 
 
 def others() -> str:

@@ -130,6 +130,7 @@ class RayExecutor:
 
     def __init__(self, *, address: str | None = None, workers: int = 1, in_flight: int | None = None,
                  runtime_env: dict[str, Any] | None = None) -> None:
+        _ray()  # not installed: say so before any work starts
         self.address = address
         self.workers = workers
         self.runtime_env = runtime_env
