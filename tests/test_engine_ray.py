@@ -74,7 +74,7 @@ def stop_cluster(temp: str) -> None:
     for process in members:
         with contextlib.suppress(psutil.NoSuchProcess):
             process.terminate()
-    _, alive = psutil.wait_procs(members, timeout=15)
+    _, alive = psutil.wait_procs(members, timeout=5)
     for process in alive:
         with contextlib.suppress(psutil.NoSuchProcess):
             process.kill()
