@@ -31,6 +31,7 @@ def committed(out) -> int:
     return sum(1 for line in journal.read_bytes().split(b"\n")[:-1] if line.strip())
 
 
+@pytest.mark.slow
 def test_kill_9_mid_run_then_resume_redoes_only_uncommitted_chunks(tmp_path):
     source = write_jsonl(tmp_path / "big.jsonl", real_pairs(), copies=2)
     rows = source.read_bytes().count(b"\n")
