@@ -1,0 +1,42 @@
+"""Helpers of the engine tests: judgekit JSONL files built from the real data, folder comparison."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+from pathlib import Path
+
+from tests.conftest import shared_file
+
+REAL = ["judgebench/gpt-4o.jsonl", "rm-bench/code.json", "llmbar/natural.json"]
+
+
+def real_pairs(limit: int | None = None) -> list[dict]:
+    """Pairwise judgekit records from the real data (every chosen x rejected pair), ids suffixed."""
+    from judgekit.data import read_examples
+
+    records = []
+    for relative in REAL:
+        for example in read_examples(str(shared_file(relative))):
+            for i, chosen in enumerate(example.chosen):
+                for j, rejected in enumerate(example.rejected):
+                    pair = example.replace(id=f"{example.id}#{i}-{j}", chosen=(chosen,), rejected=(rejected,))
+                    records.append(pair.to_dict())
+    return records[:limit] if limit else records
+
+
+def write_jsonl(path: Path, records: list[dict], *, copies: int = 1) -> Path:
+    """``records`` repeated ``copies`` times, ids suffixed with the copy number."""
+    with open(path, "w", encoding="utf-8") as handle:
+        for copy in range(copies):
+            for record in records:
+                record = dict(record, id=f"{record['id']}@{copy}") if copies > 1 else record
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return path
+
+
+def differing_files(a: Path, b: Path, *, ignore: tuple[str, ...] = ()) -> list[str]:
+    """Names that differ between two folders (missing on one side, or different bytes)."""
+    names = sorted({p.name for p in a.iterdir()} | {p.name for p in b.iterdir()})
+    return [n for n in names if n not in ignore and not (
+        (a / n).is_file() and (b / n).is_file() and filecmp.cmp(a / n, b / n, shallow=False))]

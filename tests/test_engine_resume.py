@@ -1,0 +1,135 @@
+"""A killed run resumes from its committed chunks, redoes only what was in flight, and ends with the
+bytes an uninterrupted run writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from judgekit.engine import make_executor
+from judgekit.engine.local import LocalExecutor
+from judgekit.engine.rundir import work_dir_for
+from judgekit.engine.transform_pipeline import run_transform
+from judgekit.errors import DataError
+from tests.conftest import ROOT
+from tests.engine_fixtures import differing_files, real_pairs, write_jsonl
+
+SELECTED = "char-swap,rot13,add-quotes"
+POOLED = "ignore-above,code-append-other,rot13"
+
+
+def committed(out) -> int:
+    journal = work_dir_for(out) / ".state" / "journal.jsonl"
+    if not journal.exists():
+        return 0
+    return sum(1 for line in journal.read_bytes().split(b"\n")[:-1] if line.strip())
+
+
+@pytest.mark.slow
+def test_kill_9_mid_run_then_resume_redoes_only_uncommitted_chunks(tmp_path):
+    source = write_jsonl(tmp_path / "big.jsonl", real_pairs(), copies=2)
+    rows = source.read_bytes().count(b"\n")
+    reference = tmp_path / "reference"
+    run_transform(str(source), SELECTED, str(reference), chunk_size=5000, executor=make_executor("local", workers=2))
+
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "judgekit.engine.cli", str(source), "-t", SELECTED, "--out", str(out),
+               "--workers", "2", "--chunk-size", "50"]
+    process = subprocess.Popen(command, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 300
+        while committed(out) < 5 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert process.poll() is None, "the run ended before it could be killed: make the input larger"
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)  # the run and its worker processes, as kill -9 would
+        process.wait()
+    done = committed(out)
+    total = -(-rows // 50)
+    assert 5 <= done < total
+    assert not out.exists()
+
+    summary = run_transform(str(source), SELECTED, str(out), chunk_size=50, executor=make_executor("local", workers=2))
+    assert summary["run"]["resumed_chunks"] == done
+    assert summary["run"]["ran_chunks"] == total - done
+    assert differing_files(reference, out) == []
+    assert not work_dir_for(out).exists()
+
+
+class StopAfter(LocalExecutor):
+    """Interrupts a run after ``chunks`` chunks have been yielded (over all passes)."""
+
+    def __init__(self, chunks: int) -> None:
+        super().__init__(workers=2)
+        self.left = chunks
+
+    def run(self, pipeline, chunks):
+        for item in super().run(pipeline, chunks):
+            if self.left == 0:
+                raise KeyboardInterrupt
+            self.left -= 1
+            yield item
+
+
+@pytest.mark.parametrize("stop_after", [2, 9 + 4], ids=["during-the-pool-pass", "after-the-pool-pass"])
+def test_an_interrupted_run_with_a_pool_resumes_identically(tmp_path, stop_after):
+    source = write_jsonl(tmp_path / "pairs.jsonl", real_pairs(430))  # 9 chunks of 50
+    reference = tmp_path / "reference"
+    run_transform(str(source), POOLED, str(reference))
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        run_transform(str(source), POOLED, str(out), chunk_size=50, executor=StopAfter(stop_after))
+    summary = run_transform(str(source), POOLED, str(out), chunk_size=50, executor=make_executor("local"))
+    assert summary["run"]["resumed_chunks"] == max(0, stop_after - 9)
+    assert differing_files(reference, out) == []
+
+
+def test_bytes_written_after_the_last_journal_line_are_cut_off(tmp_path):
+    source = write_jsonl(tmp_path / "pairs.jsonl", real_pairs(300))
+    reference = tmp_path / "reference"
+    run_transform(str(source), SELECTED, str(reference))
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        run_transform(str(source), SELECTED, str(out), chunk_size=40, executor=StopAfter(3))
+    work = work_dir_for(out)
+    with open(work / "rot13.jsonl", "ab") as handle:  # a chunk half-appended when the process died
+        handle.write(b'{"id": "half a line')
+    with open(work / ".state" / "journal.jsonl", "ab") as handle:  # and its journal line torn
+        handle.write(b'{"chunk": 3, "sizes": {"orig')
+    summary = run_transform(str(source), SELECTED, str(out), chunk_size=40)
+    assert summary["run"]["resumed_chunks"] == 3
+    assert differing_files(reference, out) == []
+
+
+def test_a_partial_run_with_other_settings_is_started_over(tmp_path):
+    source = write_jsonl(tmp_path / "pairs.jsonl", real_pairs(200))
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        run_transform(str(source), SELECTED, str(out), chunk_size=40, executor=StopAfter(2))
+    summary = run_transform(str(source), SELECTED, str(out), chunk_size=40, seed=1)
+    assert summary["run"]["resumed_chunks"] == 0 and summary["run"]["discarded_partial_run"]
+    reference = tmp_path / "reference"
+    run_transform(str(source), SELECTED, str(reference), seed=1)
+    assert differing_files(reference, out) == []
+
+
+def test_a_run_stopped_by_a_bad_row_resumes_with_on_invalid_skip(tmp_path):
+    records = real_pairs(200)
+    records[130] = dict(records[130], chosen=[""])
+    source = write_jsonl(tmp_path / "pairs.jsonl", records)
+    out = tmp_path / "out"
+    with pytest.raises(DataError, match=":131: field 'chosen'"):
+        run_transform(str(source), SELECTED, str(out), chunk_size=40)
+    summary = run_transform(str(source), SELECTED, str(out), chunk_size=40, on_invalid="skip")
+    assert summary["run"]["resumed_chunks"] == 3  # rows 0-119 were committed before the bad row's chunk
+    reference = tmp_path / "reference"
+    run_transform(str(source), SELECTED, str(reference), on_invalid="skip")
+    assert differing_files(reference, out) == []
+    assert json.loads((out / "manifest.json").read_text())["invalid"]["skipped"] == 1
