@@ -91,7 +91,8 @@ def measure(command: list[str], env: dict[str, str] | None = None) -> dict:
 
 
 def transform(source: Path, out: Path, selected: str, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "judgekit.engine.cli", str(source), "-t", selected, "--out", str(out), *extra]
+    return [sys.executable, "-m", "judgekit.cli.main", "transform", str(source), "-t", selected, "--out", str(out),
+            *extra]
 
 
 def median_run(command_for, runs: int, out: Path, env=None) -> dict:
@@ -150,7 +151,7 @@ def id_memory(items: int) -> None:
 
     import psutil
 
-    from judgekit.engine.idset import IdSet, id_keys
+    from judgekit.data.idset import IdSet
 
     process = psutil.Process()
 
@@ -160,8 +161,8 @@ def id_memory(items: int) -> None:
     gc.collect()
     before = process.memory_info().rss
     id_set = IdSet()
-    for start in range(0, items, 1000):
-        id_set.add(id_keys(ids(start, min(items, start + 1000))))
+    for item_id in ids(0, items):
+        id_set.add(item_id)
     compact = process.memory_info().rss - before
     gc.collect()
     before = process.memory_info().rss

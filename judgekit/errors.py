@@ -62,6 +62,10 @@ class DataError(JudgekitError):
             text += f" — {self.hint}"
         return text
 
+    def __reduce__(self):
+        # pickled with its fields (rows read in worker processes come back with their errors)
+        return _data_error, (self.reason, self.source, self.line, self.row, self.field, self.hint)
+
     def located(self, *, source: str | None = None, line: int | None = None, row: int | None = None) -> DataError:
         """The same error with a location filled in where it was missing."""
         return DataError(
@@ -72,6 +76,11 @@ class DataError(JudgekitError):
             field=self.field,
             hint=self.hint,
         )
+
+
+def _data_error(reason: str, source: str | None, line: int | None, row: int | None, field: str | None,
+                hint: str | None) -> DataError:
+    return DataError(reason, source=source, line=line, row=row, field=field, hint=hint)
 
 
 class SpecError(JudgekitError):

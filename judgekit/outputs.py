@@ -11,6 +11,9 @@
 - All of this is checked by `prepare_output` before any work starts, including whether the folder the
   output goes into is writable (by trying). OS errors become `OutputError` (exit 2) naming path and fix.
 - Files and folders get the usual permissions (0666 / 0777 minus the umask).
+- A long, resumable run (`OutputTarget.resumable`) builds in a fixed sibling, ``.<name>.judgekit-partial``,
+  marked as an unfinished run of that command with the settings it was started with: the same command with
+  the same settings resumes it, other settings replace it, and a folder there without that marker is refused.
 """
 
 from __future__ import annotations
@@ -20,14 +23,15 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from judgekit.errors import OutputError
 
 MARKER = ".judgekit.json"
+PARTIAL_SUFFIX = ".judgekit-partial"
 _UMASK: int | None = None
 
 
@@ -140,6 +144,51 @@ class OutputTarget:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
 
+    @property
+    def partial_path(self) -> Path:
+        """Where a resumable run of this output is built (see `resumable`)."""
+        return self.path.parent / f".{self.path.name}{PARTIAL_SUFFIX}"
+
+    @contextlib.contextmanager
+    def resumable(self, key: Mapping[str, Any]) -> Iterator[Partial]:
+        """A persistent sibling folder to build the output in, committed like `writing` when the block succeeds.
+
+        An unfinished run of the same command with the same ``key`` (everything that determines the output)
+        is resumed (``resumed``); one with another key is replaced (``discarded``). If the block fails, the
+        folder stays for the next run to resume, unless ``partial.keep`` was left False (nothing worth
+        keeping). A folder there without judgekit's partial-run marker is refused: it is not judgekit's.
+        """
+        folder = self.partial_path
+        wanted = json.loads(json.dumps(dict(key), sort_keys=True, ensure_ascii=False, default=str))
+        partial = Partial(folder)
+        try:
+            if folder.exists():
+                marker = read_marker(folder) if folder.is_dir() else None
+                if not marker or not marker.get("partial") or marker.get("command") != self.command:
+                    raise OutputError(f"{folder} exists but is not an unfinished `judgekit {self.command}` run "
+                                      "(no partial-run marker): move or delete it, or choose another --out")
+                if marker.get("key") == wanted:
+                    partial.resumed = partial.keep = True
+                else:
+                    shutil.rmtree(folder)
+                    partial.discarded = True
+            if not partial.resumed:
+                folder.mkdir(parents=True)
+                _normal_mode(folder, directory=True)
+                with atomic_file(folder / MARKER) as tmp:
+                    tmp.write_text(json.dumps({"command": self.command, "partial": True, "key": wanted},
+                                              indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise _os_error(exc, folder) from None
+        try:
+            yield partial
+            _write_marker(folder, self.command)
+            self._commit(folder)
+        except BaseException:
+            if not partial.keep:
+                shutil.rmtree(folder, ignore_errors=True)
+            raise
+
     def _commit(self, tmp: Path) -> None:
         target = self.path
         try:
@@ -179,6 +228,16 @@ class OutputTarget:
                 (target / name).unlink()
                 _prune_empty_parents(target / name, target)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@dataclass
+class Partial:
+    """An unfinished run's folder (`OutputTarget.resumable`)."""
+
+    folder: Path
+    resumed: bool = False  # the folder holds an earlier attempt with the same settings
+    discarded: bool = False  # an earlier attempt with other settings was thrown away
+    keep: bool = False  # keep the folder if the run fails (set it once something worth resuming is there)
 
 
 def prepare_output(path: str | os.PathLike[str], *, command: str, kind: Literal["folder", "file"] = "folder",

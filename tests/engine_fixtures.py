@@ -40,3 +40,20 @@ def differing_files(a: Path, b: Path, *, ignore: tuple[str, ...] = ()) -> list[s
     names = sorted({p.name for p in a.iterdir()} | {p.name for p in b.iterdir()})
     return [n for n in names if n not in ignore and not (
         (a / n).is_file() and (b / n).is_file() and filecmp.cmp(a / n, b / n, shallow=False))]
+
+
+def in_memory(data, selector: str, out: Path, *, seed: int = 0) -> Path:
+    """What `judgekit transform` wrote before the engine (everything in memory): the reference bytes."""
+    from judgekit.data.selection import DataSelection, data_selection, select_examples
+    from judgekit.outputs import prepare_output
+    from judgekit.transforms.engine import run_transforms
+    from judgekit.transforms.manifest import write_run
+    from judgekit.transforms.refs import select_transforms
+
+    selection = data if isinstance(data, DataSelection) else data_selection(sources=[str(data)])
+    selected = select_examples(selection)
+    examples = list(selected)
+    outcomes = run_transforms(examples, select_transforms(selector), seed=seed)
+    with prepare_output(out, command="transform").writing() as folder:
+        write_run(folder, examples, outcomes, inputs=selected.inputs(), seed=seed, skipped=selected.skipped)
+    return out

@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "judgekit"
 # rank of each top-level room; a module may import rooms of its rank or lower (synth/eval/train: not each other)
 RANKS = {
     "errors": 0, "registry": 0, "resources": 0, "specfile": 0, "outputs": 0, "provenance": 0, "embedded": 0,
-    "data": 1, "templates": 1.5, "backends": 2, "transforms": 3, "judges": 4, "vocabulary": 4.5,
+    "data": 1, "templates": 1.5, "backends": 2, "transforms": 3, "judges": 4, "engine": 4.2, "vocabulary": 4.5,
     "synth": 5, "eval": 5, "train": 5, "cli": 6,
 }
 PEERS_APART = {"synth", "eval", "train"}

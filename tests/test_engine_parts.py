@@ -1,24 +1,26 @@
 """The engine's parts on literal and random inputs: stages, the local executor, the duplicate-id set, the
-compact pool, the streamed JSON writer, the row codec."""
+compact pool, the streamed manifest writer, rows between processes."""
 
 from __future__ import annotations
 
 import asyncio
 import io
-import json
+import pickle
 import random
 
-import numpy as np
 import pytest
 
 from judgekit.data import Example
+from judgekit.data.idset import IdSet, id_key, keys_bytes
+from judgekit.data.sources import Location
 from judgekit.engine import ChunkSpec, Pipeline, Stage, make_executor
-from judgekit.engine.codec import dumps, loads
-from judgekit.engine.idset import IdSet, id_keys
-from judgekit.engine.jsonstream import Streamed, dump
+from judgekit.engine.jsonstream import Placeholders, dump
 from judgekit.engine.pool import PoolBuilder
 from judgekit.engine.sources import SourceRow
 from judgekit.engine.transform_stages import pool_entries
+from judgekit.errors import DataError
+from judgekit.provenance import FileRecord, TransformEntry, TransformManifest
+from judgekit.provenance.manifests import ItemReason
 from judgekit.transforms.pool import Pool
 
 
@@ -82,21 +84,21 @@ def test_id_set_flags_exactly_the_repeats_python_set_flags():
     for i in ids:
         expected.append(i in seen)
         seen.add(i)
-    id_set, got, start = IdSet(), [], 0
-    while start < len(ids):
-        size = rng.randrange(1, 500)
-        got += id_set.add(id_keys(ids[start:start + size])).tolist()
-        start += size
-    assert got == expected
-    assert len(id_set) == len(seen)
-    assert id_set.nbytes == 16 * len(seen)  # the whole structure: 16 bytes per distinct id
+    id_set = IdSet(capacity=4)  # grows many times on the way
+    assert [not id_set.add(i) for i in ids] == expected
+    assert len(id_set) == len(seen) and all(i in id_set for i in seen) and "other" not in id_set
+    assert id_set.nbytes <= 16 * len(seen) * 2
 
 
-def test_id_set_reloads_from_its_file(tmp_path):
-    keys = id_keys(f"x{i}" for i in range(100))
-    (tmp_path / "ids.bin").write_bytes(keys + b"garbage after the committed size")
-    reloaded = IdSet.load(tmp_path / "ids.bin", len(keys))
-    assert reloaded.add(id_keys(["x5", "new", "x99"])).tolist() == [True, False, True]
+def test_id_set_keys_are_the_same_in_every_process_and_reload(tmp_path):
+    import subprocess
+    import sys
+
+    code = "from judgekit.data.idset import id_key; print(id_key('é-1'), id_key('x'))"
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert other.stdout.split() == [str(id_key("é-1")), str(id_key("x"))]  # not Python's salted hash()
+    reloaded = IdSet.from_keys(keys_bytes(id_key(f"x{i}") for i in range(100)))
+    assert [reloaded.add(i) for i in ("x5", "new", "x99")] == [False, True, False]
 
 
 # -- the pool -----------------------------------------------------------------------------------------
@@ -115,9 +117,9 @@ def test_compact_pool_borrows_exactly_what_pool_borrows(tmp_path):
                                 chosen=(response,), rejected=(f"no {i}",)))
     reference = Pool.build(examples, code=True)
     builder = PoolBuilder(tmp_path / "pool.bin")
-    rows = pool_entries([SourceRow(i, i + 1, e, None) for i, e in enumerate(examples)])
+    rows = pool_entries([SourceRow(Location("f", i, i + 1), e) for i, e in enumerate(examples)])
     for start in range(0, len(rows), 17):
-        builder.add([entry for *_, entry in rows[start:start + 17]])
+        builder.add([entry for _, entry in rows[start:start + 17]])
     compact = builder.build()
     for language in (None, "python", "rust", "javascript", "go"):
         for example in examples + [Example(id="not-in-pool", prompt="p", chosen=("c",), rejected=("r",))]:
@@ -128,20 +130,34 @@ def test_compact_pool_borrows_exactly_what_pool_borrows(tmp_path):
     assert compact.in_memory().other("b5", random.Random(1)) == reference.other("b5", random.Random(1))
 
 
-# -- manifest streaming and the row codec --------------------------------------------------------------
-def test_streamed_lists_are_written_exactly_as_json_dumps_writes_them():
-    document = {"kind": "x", "transforms": [{"name": "é", "items": [{"id": "a", "reason": "r\n\"q\""}],
-                                             "none": [], "nested": [[1, {"k": [2]}]]}],
-                "tail": {"list": [{"id": 1}], "empty": []}}
-    streamed = {"kind": "x", "transforms": [{"name": "é", "items": Streamed(iter(document["transforms"][0]["items"])),
-                                             "none": Streamed([]), "nested": Streamed([[1, {"k": [2]}]])}],
-                "tail": {"list": Streamed([{"id": 1}]), "empty": Streamed(iter(()))}}
+# -- manifest streaming and rows between processes ------------------------------------------------------
+def test_streamed_lists_are_written_exactly_as_the_model_writes_them():
+    items = [ItemReason(id=f"é{i}\n\u2028\x1f", reason=f'r "q" {i}') for i in range(3)]
+
+    def entry(name, na, failed, counts):
+        return TransformEntry(name=name, transform=name, family="f", args={"rate": 0.1, "xs": [1, 2]},
+                              targets=["chosen"], preserves="meaning", file=f"{name}.jsonl", transformed=1,
+                              not_applicable=counts[0], failed=counts[1], not_applicable_reasons={"x": 1},
+                              not_applicable_items=na, failed_items=failed)
+
+    def manifest(transforms):
+        return TransformManifest(inputs=[], seed=1, original=FileRecord(file="o.jsonl", items=3), transforms=transforms,
+                                 versions={"judgekit": "0"})
+
+    full = manifest([entry("a", items, [], (3, 0)), entry("b", items[:1], items[1:], (1, 2))])
+    placeholders = Placeholders()
+    streamed = manifest([entry("a", placeholders.placeholder(iter(items)), [], (3, 0)),
+                         entry("b", placeholders.placeholder(items[:1]), placeholders.placeholder(iter(items[1:])),
+                               (1, 2))])
     buffer = io.StringIO()
-    dump(streamed, buffer)
-    assert buffer.getvalue() == json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    dump(streamed, placeholders, buffer)
+    assert buffer.getvalue() == full.to_json()
 
 
-def test_rows_with_examples_travel_between_processes():
+def test_rows_and_their_errors_travel_between_processes():
     example = Example(id="a", prompt="p", chosen=("c",), rejected=("r",), meta={"source": {"row": 1, "x": [1]}})
-    back = loads(dumps([example, np.int64(3), "text"]))
+    error = DataError("response 0 is empty", source="f.jsonl", line=3, field="chosen", hint="fill it")
+    back = pickle.loads(pickle.dumps([example, error, SourceRow(Location("f", 0, 1), example)]))
     assert back[0] == example and back[0].to_json() == example.to_json()
+    assert str(back[1]) == str(error) and (back[1].line, back[1].field) == (3, "chosen")
+    assert back[2].value == example

@@ -21,8 +21,7 @@ from pathlib import Path
 import pytest
 
 from judgekit.engine import make_executor
-from judgekit.engine.rundir import work_dir_for
-from judgekit.engine.transform_pipeline import run_transform
+from judgekit.engine.transform_run import run_transform
 from tests.conftest import ROOT
 from tests.engine_fixtures import differing_files, real_pairs, write_jsonl
 
@@ -106,12 +105,17 @@ def ray_cluster():
 
 
 def cli(source: Path, out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "judgekit.engine.cli", str(source), "-t", SELECTED, "--out", str(out), *extra]
+    return [sys.executable, "-m", "judgekit.cli.main", "transform", str(source), "-t", SELECTED, "--out", str(out),
+            *extra]
+
+
+def work_dir_for(out: Path) -> Path:
+    return out.parent / f".{out.name}.judgekit-partial"
 
 
 def test_a_run_through_the_cluster_writes_what_the_local_engine_writes(tmp_path, ray_cluster):
     source = write_jsonl(tmp_path / "pairs.jsonl", real_pairs(900))
-    run_transform(str(source), SELECTED, str(tmp_path / "local"), executor=make_executor("local", workers=2))
+    run_transform(str(source), SELECTED, tmp_path / "local", executor=make_executor("local", workers=2))
     done = subprocess.run(cli(source, tmp_path / "ray", "--engine", "ray", "--ray-address", ray_cluster["address"],
                               "--chunk-size", "97"),
                           cwd=ROOT, env=ray_cluster["env"], capture_output=True, text=True, timeout=600)
@@ -135,7 +139,7 @@ def worker_processes_of_second_node(temp: str) -> list:
 
 def test_the_run_completes_identically_when_a_worker_process_is_killed(tmp_path, ray_cluster):
     source = write_jsonl(tmp_path / "pairs.jsonl", real_pairs(), copies=2)
-    run_transform(str(source), SELECTED, str(tmp_path / "local"), executor=make_executor("local", workers=2))
+    run_transform(str(source), SELECTED, tmp_path / "local", executor=make_executor("local", workers=2))
     out = tmp_path / "ray"
     journal = work_dir_for(out) / ".state" / "journal.jsonl"
     run = subprocess.Popen(cli(source, out, "--engine", "ray", "--ray-address", ray_cluster["address"],
@@ -164,7 +168,7 @@ def test_the_run_completes_identically_when_a_worker_process_is_killed(tmp_path,
 
 def test_without_an_address_a_local_ray_instance_starts_and_stops(tmp_path):
     source = write_jsonl(tmp_path / "pairs.jsonl", real_pairs(300))
-    run_transform(str(source), SELECTED, str(tmp_path / "local"))
+    run_transform(str(source), SELECTED, tmp_path / "local")
     env = cluster_env()
     temp = tempfile.mkdtemp(prefix="jkray", dir="/tmp")
     env["RAY_TMPDIR"] = temp

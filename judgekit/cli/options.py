@@ -44,3 +44,18 @@ def check_error_rate(failed: int, total: int, limit: float, what: str, where: st
     if total and failed / total > limit:
         raise RunFailed(f"{failed} of {total} {what} failed ({100 * failed / total:.1f}% > "
                         f"{100 * limit:g}% allowed by --max-error-rate); outputs written to {where}, reasons inside")
+
+
+def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--engine, --ray-address and --chunk-size (the streaming engine's choices; outputs do not depend on them)."""
+    for option in reversed([
+        click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+                     help="local processes, or Ray Data (pip install 'judgekit[ray]')"),
+        click.option("--ray-address", metavar="ADDRESS",
+                     help="attach to a running Ray cluster ('auto', or the head's HOST:PORT); default: start a "
+                          "local one (with --engine ray)"),
+        click.option("--chunk-size", default=1000, show_default=True, type=click.IntRange(min=1),
+                     help="items per chunk: the unit of work, of memory and of resumption"),
+    ]):
+        command = option(command)
+    return command

@@ -92,6 +92,10 @@ class Example:
             raise DataError(f"meta must be an object, got {type(self.meta).__name__}", field="meta")
         object.__setattr__(self, "meta", _freeze(self.meta))
 
+    def __reduce__(self):
+        # ``meta`` is a read-only view, which pickle cannot copy: travel as plain values (to worker processes)
+        return Example, (self.id, self.prompt, self.chosen, self.rejected, self.subset, _thaw(self.meta))
+
     # -- convenience -------------------------------------------------------------------------------
     @property
     def prompt_text(self) -> str:

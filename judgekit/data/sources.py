@@ -91,32 +91,59 @@ def _open_text(path: Path):
         raise DataError(f"cannot open: {exc.strerror}", source=str(path), hint="check the path and permissions") from exc
 
 
+BOM = b"\xef\xbb\xbf"
+
+
+def is_blank(raw: bytes) -> bool:
+    """A JSON Lines line the reader passes over (whitespace only, as ``str.strip`` sees it)."""
+    stripped = raw.strip()
+    if not stripped:
+        return True
+    if stripped.isascii():
+        return False
+    return not raw.decode("utf-8", "replace").strip()
+
+
+def jsonl_record(raw: bytes, where: Location) -> Record:
+    """One non-blank JSON Lines line (bytes, newline included or not) as a Record; a line that is not one
+    UTF-8 JSON object comes back with ``error`` set (located at its line). The engine's workers read
+    byte ranges of a file with this same function."""
+    source, line = where.source, where.line
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Record(None, where, DataError(f"not UTF-8 text ({exc.reason})", source=source, line=line,
+                                             hint="re-encode the file as UTF-8"))
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return Record(None, where, DataError(f"malformed JSON ({exc.msg} at column {exc.colno})", source=source,
+                                             line=line, hint="fix or delete this line; each line must be one "
+                                             "JSON object"))
+    if not isinstance(data, dict):
+        return Record(None, where, DataError(f"expected a JSON object, got {type(data).__name__}", source=source,
+                                             line=line))
+    return Record(data, where)
+
+
 def _iter_jsonl(path: Path, skip_invalid: bool = False) -> Iterator[Record]:
-    with _open_text(path) as handle:
+    name = str(path)
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 (closed below)
+    except OSError as exc:
+        raise DataError(f"cannot open: {exc.strerror}", source=name, hint="check the path and permissions") from exc
+    with handle:
         row = 0
-        try:
-            for lineno, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                error = None
-                try:
-                    data = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    error = DataError(f"malformed JSON ({exc.msg} at column {exc.colno})", source=str(path),
-                                      line=lineno, hint="fix or delete this line; each line must be one JSON object")
-                else:
-                    if not isinstance(data, dict):
-                        error = DataError(f"expected a JSON object, got {type(data).__name__}", source=str(path),
-                                          line=lineno)
-                if error is not None:
-                    if not skip_invalid:
-                        raise error
-                    yield Record(None, Location(str(path), row, lineno), error)
-                else:
-                    yield Record(data, Location(str(path), row, lineno))
-                row += 1
-        except UnicodeDecodeError as exc:
-            raise DataError(f"not UTF-8 text ({exc.reason})", source=str(path), hint="re-encode the file as UTF-8") from None
+        for lineno, raw in enumerate(handle, start=1):
+            if lineno == 1 and raw.startswith(BOM):
+                raw = raw[len(BOM):]
+            if is_blank(raw):
+                continue
+            record = jsonl_record(raw, Location(name, row, lineno))
+            if record.error is not None and not skip_invalid:
+                raise record.error
+            yield record
+            row += 1
 
 
 def _iter_json(path: Path) -> Iterator[Record]:

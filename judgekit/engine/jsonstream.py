@@ -1,57 +1,64 @@
-"""Write ``json.dumps(document, indent=2, ensure_ascii=False)`` with some lists streamed from iterators.
+"""Write a typed manifest whose item lists are too long to hold in memory, byte for byte as ``to_json``.
 
-A manifest of a 10^7-item run lists every item a transform did not apply to; those lists are streamed
-from the run's working files instead of being held in memory. The bytes are exactly what ``json.dumps``
-would write for the same document.
+A manifest of a 10^7-item run lists every item a transform did not apply to. The writer builds the model
+with one placeholder item in each such list (`placeholder`), renders it with pydantic, and streams each
+list's items (rendered by pydantic too, at their depth) where its placeholder is. The bytes are exactly
+what ``model.to_json()`` writes for the same model with the lists filled in.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import Iterable, Mapping
-from typing import Any, TextIO
+from collections.abc import Iterable
+from typing import TextIO
+
+from pydantic import BaseModel
+
+from judgekit.provenance.manifests import ItemReason
 
 INDENT = 2
 
 
-class Streamed:
-    """A placeholder for a list whose items come from ``items`` (an iterable, consumed once)."""
+class Placeholders:
+    """Placeholder items, each standing for a list streamed from an iterable at write time."""
 
-    def __init__(self, items: Iterable[Any]) -> None:
-        self.items = items
+    def __init__(self) -> None:
+        self._token = f"judgekit-streamed-{uuid.uuid4().hex}"
+        self.lists: dict[str, Iterable[BaseModel]] = {}
 
-
-def _replace(value: Any, found: dict[str, Streamed], token: str) -> Any:
-    if isinstance(value, Streamed):
-        key = f"{token}-{len(found)}"
-        found[key] = value
-        return key
-    if isinstance(value, Mapping):
-        return {k: _replace(v, found, token) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_replace(v, found, token) for v in value]
-    return value
+    def placeholder(self, items: Iterable[BaseModel]) -> list[ItemReason]:
+        """A one-item list to put in the model; ``items`` are written in its place."""
+        key = f"{self._token}-{len(self.lists)}"
+        self.lists[key] = items
+        return [ItemReason(id=key, reason="")]
 
 
-def dump(document: Mapping[str, Any], handle: TextIO) -> None:
-    """Write ``document`` (which may hold `Streamed` lists) as indented JSON plus a final newline."""
-    found: dict[str, Streamed] = {}
-    token = f"judgekit-streamed-{uuid.uuid4().hex}"
-    skeleton = json.dumps(_replace(document, found, token), indent=INDENT, ensure_ascii=False) + "\n"
+def _render_list(items: Iterable[BaseModel], depth: int, handle: TextIO) -> None:
+    inner = "\n" + " " * (depth + INDENT)
+    first = True
+    for item in items:
+        handle.write(("[" if first else ",") + inner)
+        handle.write(item.model_dump_json(indent=INDENT).replace("\n", inner))
+        first = False
+    handle.write("[]" if first else "\n" + " " * depth + "]")
+
+
+def dump(model: BaseModel, placeholders: Placeholders, handle: TextIO) -> None:
+    """Write ``model.to_json()`` with every placeholder list replaced by its streamed items."""
+    text = model.model_dump_json(indent=INDENT, exclude_none=False) + "\n"
     position = 0
-    for key, streamed in found.items():
-        quoted = json.dumps(key)
-        at = skeleton.index(quoted, position)
-        handle.write(skeleton[position:at])
-        line_start = skeleton.rfind("\n", 0, at) + 1
-        depth = len(skeleton[line_start:at]) - len(skeleton[line_start:at].lstrip(" "))
-        inner = "\n" + " " * (depth + INDENT)
-        first = True
-        for item in streamed.items:
-            handle.write(("[" if first else ",") + inner)
-            handle.write(json.dumps(item, indent=INDENT, ensure_ascii=False).replace("\n", inner))
-            first = False
-        handle.write("[]" if first else "\n" + " " * depth + "]")
-        position = at + len(quoted)
-    handle.write(skeleton[position:])
+    spans = []
+    for key in placeholders.lists:
+        marker = f'"id": "{key}"'
+        at = text.index(marker)
+        start = text.rindex("[", 0, at)
+        end = text.index("]", at) + 1
+        line_start = text.rfind("\n", 0, start) + 1
+        depth = len(text[line_start:start]) - len(text[line_start:start].lstrip(" "))
+        spans.append((start, end, depth, key))
+    for start, end, depth, key in sorted(spans):
+        handle.write(text[position:start])
+        _render_list(placeholders.lists[key], depth, handle)
+        position = end
+    handle.write(text[position:])
+

@@ -5,7 +5,7 @@
 
 Stateless stages run as Ray tasks; stages with a setup (a model, a pool) run in an actor pool
 (``compute=ActorPoolStrategy(size=n)``) so the setup happens once per actor. Rows travel between stages as
-one binary column (`judgekit.engine.codec`). ``address`` attaches to a running cluster (``auto``, or the
+one binary column of pickles (only rows judgekit's own workers made are unpickled). ``address`` attaches to a running cluster (``auto``, or the
 head's ``host:port``); without it a local Ray instance starts and stops with the executor.
 
 Workers read the source themselves: a JSONL path must be readable at the same path on every node (shared
@@ -16,11 +16,11 @@ specs. Outputs are written by the driver only.
 from __future__ import annotations
 
 import logging
+import pickle
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from judgekit.engine import codec
 from judgekit.engine.pipeline import ChunkSpec, Pipeline
 from judgekit.engine.stages import Stage
 from judgekit.errors import SpecError
@@ -37,6 +37,10 @@ def _ray():
     return ray
 
 
+def _dumps(value: Any) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def _table(chunks: list[int], positions: list[int], payloads: list[bytes]):
     import pyarrow as pa
 
@@ -46,20 +50,20 @@ def _table(chunks: list[int], positions: list[int], payloads: list[bytes]):
 
 def _columns(batch) -> tuple[list[int], list[int], list[Any]]:
     return (batch.column("chunk").to_pylist(), batch.column("pos").to_pylist(),
-            [codec.loads(b) for b in batch.column("row").to_pylist()])
+            [pickle.loads(b) for b in batch.column("row").to_pylist()])
 
 
 # -- what runs in Ray workers ------------------------------------------------------------------------
 def _read(batch, *, source):
     chunks, positions, payloads = [], [], []
     for blob in batch.column("spec").to_pylist():
-        spec: ChunkSpec = codec.loads(blob)
+        spec: ChunkSpec = pickle.loads(blob)
         rows = source.read(spec)
         if len(rows) != spec.rows:
             raise RuntimeError(f"chunk {spec.index}: the source read {len(rows)} rows, expected {spec.rows}")
         chunks += [spec.index] * len(rows)
         positions += range(len(rows))
-        payloads += [codec.dumps(row) for row in rows]
+        payloads += [_dumps(row) for row in rows]
     return _table(chunks, positions, payloads)
 
 
@@ -69,7 +73,7 @@ def _apply(stage: Stage, batch):
     if len(out) != len(rows):
         raise RuntimeError(f"stage {stage.label()} returned {len(out)} rows for {len(rows)}: stages map rows "
                            "one to one (mark a dropped item instead of removing it)")
-    return _table(chunks, positions, [codec.dumps(row) for row in out])
+    return _table(chunks, positions, [_dumps(row) for row in out])
 
 
 def _stateless(batch, *, stage: Stage):
@@ -99,7 +103,7 @@ def _pack(batch, *, pack):
         part = pack(ChunkSpec(chunk, -1, len(members)), [row for _, row in members])
         out_chunks.append(chunk)
         out_positions.append(members[0][0])
-        out_parts.append(codec.dumps((len(members), part)))
+        out_parts.append(_dumps((len(members), part)))
     return _table(out_chunks, out_positions, out_parts)
 
 
@@ -177,7 +181,7 @@ class RayExecutor:
             window: list[tuple[ChunkSpec, bytes]] = []
             size = 0
             for spec in chunks:
-                blob = codec.dumps(spec)
+                blob = _dumps(spec)
                 window.append((spec, blob))
                 size += len(blob)
                 if size >= self.window_bytes:

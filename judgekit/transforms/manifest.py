@@ -24,6 +24,7 @@ from judgekit.provenance import (
     versions,
 )
 from judgekit.provenance.manifests import ItemReason
+from judgekit.transforms.base import Transform
 from judgekit.transforms.engine import TransformOutcome
 
 MANIFEST = "manifest.json"
@@ -47,15 +48,23 @@ def file_names(names: Sequence[str], suffix: str = ".jsonl") -> dict[str, str]:
 
 def transform_entry(outcome: TransformOutcome, file: str, sha256: str | None) -> TransformEntry:
     """Counts and reasons of one transform's run (what the manifest and the CLI table show)."""
-    transform = outcome.transform
     reasons = Counter(reason for _, reason in outcome.not_applicable)
+    return entry_for(outcome.transform, file, sha256, transformed=len(outcome.examples),
+                     not_applicable=len(outcome.not_applicable), failed=len(outcome.failed), reasons=reasons,
+                     not_applicable_items=[ItemReason(id=i, reason=r) for i, r in outcome.not_applicable],
+                     failed_items=[ItemReason(id=i, reason=e) for i, e in outcome.failed])
+
+
+def entry_for(transform: Transform, file: str, sha256: str | None, *, transformed: int, not_applicable: int,
+              failed: int, reasons: Counter[str], not_applicable_items: list[ItemReason],
+              failed_items: list[ItemReason]) -> TransformEntry:
+    """A manifest entry from counts (the streaming engine counts as it commits chunks)."""
     return TransformEntry(
         name=transform.display_name(), transform=transform.name, family=transform.family_label(),
         args=transform.args(), targets=list(transform.targets), preserves=transform.preserves, file=file,
-        sha256=sha256, transformed=len(outcome.examples), not_applicable=len(outcome.not_applicable),
-        failed=len(outcome.failed), not_applicable_reasons=dict(reasons.most_common()),
-        not_applicable_items=[ItemReason(id=i, reason=r) for i, r in outcome.not_applicable],
-        failed_items=[ItemReason(id=i, reason=e) for i, e in outcome.failed])
+        sha256=sha256, transformed=transformed, not_applicable=not_applicable, failed=failed,
+        not_applicable_reasons=dict(reasons.most_common()), not_applicable_items=not_applicable_items,
+        failed_items=failed_items)
 
 
 def write_run(folder: str | Path, originals: Sequence[Example], outcomes: Mapping[str, TransformOutcome], *,

@@ -1,0 +1,258 @@
+"""`judgekit transform` as a streaming pipeline: any size of input in flat memory, resumable, any engine.
+
+    plan the selection (one cheap pass over a JSONL file) -> [pool pass, only for transforms that borrow
+    from other items] -> chunks -> TransformStage -> pack -> commit in chunk order (the invalid-row policy,
+    duplicate ids, append, journal) -> typed manifest (item lists streamed) -> the folder moves into place
+
+The folder holds what the in-memory path (`judgekit.transforms.manifest.write_run`) writes, byte for byte:
+original.jsonl, one JSONL per transform, manifest.json. It is built in the output's resumable partial
+folder (`judgekit.outputs.OutputTarget.resumable`): a killed run with the same settings resumes from its
+committed chunks. Outputs do not depend on the chunk size, the number of workers or the engine.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from judgekit.data.idset import IdSet, keys_bytes
+from judgekit.data.reader import SKIPPED_KEPT, Admission, no_items
+from judgekit.data.selection import DataSelection, data_selection
+from judgekit.engine.executors import make_executor
+from judgekit.engine.jsonstream import Placeholders, dump
+from judgekit.engine.pipeline import Executor, Pipeline
+from judgekit.engine.rundir import RunDir
+from judgekit.engine.sources import DEFAULT_CHUNK_SIZE, SourcePlan, plan_source
+from judgekit.engine.transform_stages import ItemPacker, PackedChunk, TransformStage
+from judgekit.errors import DataError, SpecError
+from judgekit.outputs import OutputTarget, prepare_output
+from judgekit.provenance import FileRecord, SkippedRow, TransformManifest, versions
+from judgekit.provenance.manifests import ItemReason
+from judgekit.transforms.base import Transform
+from judgekit.transforms.manifest import MANIFEST, ORIGINAL, entry_for, file_names
+from judgekit.transforms.refs import select_transforms
+
+IDS = "ids.bin"
+SKIPPED = "skipped.jsonl"
+
+
+@dataclass
+class RunInfo:
+    """How a streamed run went (not in the manifest: it does not change the output)."""
+
+    engine: str
+    workers: int
+    chunk_size: int
+    chunks: int = 0
+    resumed_chunks: int = 0
+    ran_chunks: int = 0
+    discarded_partial_run: bool = False
+    pool: dict[str, Any] | None = None  # the first pass: seconds, items, memory of its arrays
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class TransformRun:
+    """A finished run: the manifest (item lists left out) and how the run went."""
+
+    manifest: TransformManifest
+    run: RunInfo
+    out_dir: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _note_lines(notes: list[tuple[str, str]]) -> bytes:
+    return b"".join(json.dumps(n, ensure_ascii=False).encode("utf-8") + b"\n" for n in notes)
+
+
+def _keep_lines(blob: bytes, keep: Iterator[bool]) -> bytes:
+    lines = blob.split(b"\n")[:-1]
+    kept = [line for line, wanted in zip(lines, keep, strict=True) if wanted]
+    return b"\n".join(kept) + b"\n" if kept else b""
+
+
+class _Committer:
+    """The driver's side of one run: admits rows in order and commits packed chunks into the run's files."""
+
+    def __init__(self, plan: SourcePlan, transforms: list[Transform], files: list[str], rundir: RunDir,
+                 state: dict[str, Any]) -> None:
+        self.plan, self.transforms, self.files, self.rundir = plan, transforms, files, rundir
+        self.state = state or {"rows": 0, "readable": False, "items": 0, "skipped": 0,
+                               "counts": [[0, 0, 0] for _ in transforms]}
+        ids = IdSet.from_keys(rundir.path(IDS).read_bytes()[:rundir.size(IDS)]) if plan.admits else IdSet()
+        self.admission = Admission(plan.selection.on_invalid, ids)
+        self.admission.count, self.admission.skipped_count = self.state["items"], self.state["skipped"]
+        if self.state["skipped"]:
+            with open(rundir.path(SKIPPED), encoding="utf-8") as handle:
+                self.admission.skipped = [tuple(json.loads(line)) for line in itertools.islice(handle, SKIPPED_KEPT)]
+
+    def commit(self, packed: PackedChunk) -> None:
+        keep: list[bool] = []
+        keys: list[int] = []
+        skipped_before = len(self.admission.skipped)
+        for where, value, readable, key in packed.heads:
+            self.state["readable"] = self.state["readable"] or readable
+            if not self.plan.admits:
+                keep.append(True)
+                continue
+            admitted = self.admission.admit(value, where, key=key or None)
+            if not isinstance(value, DataError):
+                keep.append(admitted)
+                if admitted:
+                    keys.append(key)
+        blobs = packed.blobs
+        if not all(keep):
+            blobs = [_keep_lines(blobs[0], iter(keep))]
+            for column in range(len(self.transforms)):
+                wanted = (k for ok, k in zip(packed.oks, keep, strict=True) if ok[column])
+                blobs.append(_keep_lines(packed.blobs[column + 1], wanted))
+        ids = [head[1] for head in packed.heads if not isinstance(head[1], DataError)]
+        appends: dict[str, bytes] = {ORIGINAL: blobs[0], IDS: keys_bytes(keys)}
+        counts = self.state["counts"]
+        for column, name in enumerate(self.files):
+            appends[name] = blobs[column + 1]
+            na, failed = [], []
+            for item_id, notes, wanted in zip(ids, packed.notes, keep, strict=True):
+                note = notes[column] if wanted else None
+                if note is not None:
+                    (na if note[0] == "na" else failed).append([item_id, note[1]])
+            appends[f"na.{column}.jsonl"] = _note_lines(na)
+            appends[f"failed.{column}.jsonl"] = _note_lines(failed)
+            counts[column][0] += sum(1 for ok, wanted in zip(packed.oks, keep, strict=True) if wanted and ok[column])
+            counts[column][1] += len(na)
+            counts[column][2] += len(failed)
+        appends[SKIPPED] = _note_lines([list(s) for s in self.admission.skipped[skipped_before:]])
+        self.state["rows"] += len(packed.heads)
+        self.state["items"] += sum(keep)
+        self.state["skipped"] = self.admission.skipped_count
+        self.rundir.commit(packed.index, appends, self.state)
+
+
+def _read_notes(path: Path) -> Iterator[list[str]]:
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            yield json.loads(line)
+
+
+def _write_manifest(folder: Path, committer: _Committer, seed: int) -> TransformManifest:
+    """manifest.json (item lists streamed from the working files); returns it without the item lists."""
+    state_of = committer.rundir.path
+    placeholders = Placeholders()
+    entries, light = [], []
+    for column, (transform, name) in enumerate(zip(committer.transforms, committer.files, strict=True)):
+        transformed, not_applicable, failed = committer.state["counts"][column]
+        reasons = Counter(reason for _, reason in _read_notes(state_of(f"na.{column}.jsonl")))
+        entry = entry_for(transform, name, committer.rundir.sha256(name), transformed=transformed,
+                          not_applicable=not_applicable, failed=failed, reasons=reasons,
+                          not_applicable_items=[], failed_items=[])
+        light.append(entry)
+        na_items = (ItemReason(id=i, reason=r) for i, r in _read_notes(state_of(f"na.{column}.jsonl")))
+        failed_items = (ItemReason(id=i, reason=r) for i, r in _read_notes(state_of(f"failed.{column}.jsonl")))
+        entries.append(entry.model_copy(update={
+            "not_applicable_items": placeholders.placeholder(na_items) if not_applicable else [],
+            "failed_items": placeholders.placeholder(failed_items) if failed else []}))
+    admission = committer.admission
+    manifest = TransformManifest(
+        inputs=committer.plan.inputs(admission),
+        skipped_rows=[SkippedRow(where=w, reason=r) for w, r in committer.plan.skipped(admission)], seed=seed,
+        original=FileRecord(file=ORIGINAL, items=committer.state["items"], sha256=committer.rundir.sha256(ORIGINAL)),
+        transforms=entries, versions=versions())
+    with open(folder / MANIFEST, "w", encoding="utf-8") as handle:
+        dump(manifest, placeholders, handle)
+    return manifest.model_copy(update={"transforms": light})
+
+
+def check_transforms(transforms: Sequence[Transform]) -> list[str]:
+    """The file name of each transform's dataset; SpecError for LLM transforms, repeats and file clashes."""
+    llm = [t.display_name() for t in transforms if t.needs_backend]
+    if llm:
+        raise SpecError(f"{', '.join(llm)} need(s) an LLM backend, which `judgekit transform` does not take: "
+                        "use `judgekit synth` for paraphrase / back-translation")
+    names = [t.display_name() for t in transforms]
+    if len(set(names)) != len(names):
+        raise SpecError(f"the same transform is selected twice: {sorted(n for n in names if names.count(n) > 1)}")
+    files = file_names(names)
+    return [files[n] for n in names]
+
+
+def run_transform(
+    data: DataSelection | str,
+    transforms: str | Sequence[Transform],
+    out: OutputTarget | str | Path,
+    *,
+    seed: int = 0,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    executor: Executor | None = None,
+    overwrite: bool = False,
+    base: str | Path | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> TransformRun:
+    """Write ``original.jsonl``, one JSONL per transform and ``manifest.json`` into ``out``, streaming.
+
+    A partial folder left by a killed run with the same data content and settings is resumed (its
+    committed chunks are kept); one left with other settings is replaced.
+
+    Args:
+        data: a DataSelection (its ``on_invalid`` applies row by row), or one source.
+        transforms: selectors as for ``--transforms`` ("char-swap,rot13", "all", a family), or Transforms.
+        out: a checked output (`prepare_output(..., command="transform")`), or a folder to check here.
+        executor: from `make_executor` (default: local, one process).
+        progress: called as ``progress(rows committed so far, total rows or None)``.
+    """
+    chosen = select_transforms(transforms) if isinstance(transforms, str) else list(transforms)
+    files = check_transforms(chosen)
+    selection = data if isinstance(data, DataSelection) else data_selection(sources=[str(data)])
+    plan = plan_source(selection, base=base, chunk_size=chunk_size)
+    if not isinstance(out, OutputTarget):
+        from judgekit.data.selection import select_examples
+
+        out = prepare_output(out, command="transform", overwrite=overwrite,
+                             inputs=select_examples(selection, base=base).paths())
+    target = out
+    executor = executor or make_executor("local")
+    info = RunInfo(executor.name, executor.workers, chunk_size)
+    from judgekit import __version__
+
+    # not the invalid-row policy: a fail run stopped by a bad row resumes with --on-invalid skip
+    key = {"data": plan.fingerprint, "seed": seed, "transforms": [[t.display_name(), t.to_spec()] for t in chosen],
+           "chunk_size": chunk_size, "judgekit": __version__}
+    state_files = [IDS, SKIPPED, *(f"{kind}.{i}.jsonl" for i in range(len(chosen)) for kind in ("na", "failed"))]
+    with target.resumable(key) as partial:
+        info.discarded_partial_run = partial.discarded
+        rundir = RunDir(partial.folder, outputs=[ORIGINAL, *files], state_files=state_files)
+        resume = rundir.open()
+        if selection.on_invalid == "fail" and resume.state.get("skipped"):
+            resume = rundir.restart()  # what a skip run committed is not what a fail run would have written
+        try:
+            pool = None
+            if any(t.uses_pool for t in chosen):
+                from judgekit.engine.transform_pool import first_pass
+
+                pool, info.pool = first_pass(plan, executor, rundir)
+            committer = _Committer(plan, chosen, files, rundir, resume.state)
+            # local workers read the pool's texts from its file; elsewhere they may be on other machines
+            shared = None if pool is None else executor.share(pool if executor.name == "local" else pool.in_memory())
+            pipeline = Pipeline.build(plan.reader, [TransformStage(chosen, seed, shared)], ItemPacker(len(chosen)))
+            info.resumed_chunks = resume.next_chunk
+            for _, packed in executor.run(pipeline, plan.iter_chunks(resume.next_chunk)):
+                committer.commit(packed)
+                partial.keep = True
+                info.ran_chunks += 1
+                if progress is not None:
+                    progress(committer.state["rows"], plan.rows)
+            info.chunks = info.resumed_chunks + info.ran_chunks
+            if committer.state["items"] == 0:
+                raise no_items(plan.name, readable=committer.state["readable"], skipped=committer.state["skipped"])
+            manifest = _write_manifest(partial.folder, committer, seed)
+        except BaseException:
+            rundir.close()
+            raise
+        rundir.finish()
+    return TransformRun(manifest, info, str(target.path))
