@@ -4,11 +4,18 @@ Subclasses implement `Backend._generate`, calling ``emit(index, generation)`` as
 (in any order). `Backend.generate` collects the results in request order and counts usage. The response
 cache (`judgekit.backends.cache.CachedBackend`) wraps a backend and relies on ``emit`` to commit every
 completed request at once, so an interrupted run loses nothing it already paid for.
+
+`Backend.submit` takes one request at a time and returns a Future: callers that must not wait for a whole
+batch (a resample queued the moment its first attempt fails a check) submit as they go. Async backends
+(openai) run every submitted request on one event loop under one budget; batch backends collect what was
+submitted into batches (`judgekit.backends.dispatch`).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,6 +125,7 @@ class UsageSummary:
     price_input_per_mtok: float | None = None
     price_output_per_mtok: float | None = None
     errors: dict[str, int] = field(default_factory=dict)  # error kind -> count
+    lock: Any = field(default_factory=threading.Lock, repr=False, compare=False)  # threads submit and emit
 
     @property
     def cost(self) -> float | None:
@@ -129,6 +137,16 @@ class UsageSummary:
 
     def record(self, generation: Generation) -> None:
         """Count one generated (not cached) result."""
+        with self.lock:
+            self._record(generation)
+
+    def add(self, **counts: int) -> None:
+        """Add to counters (``requests=1, cache_hits=1``) from any thread."""
+        with self.lock:
+            for name, value in counts.items():
+                setattr(self, name, getattr(self, name) + value)
+
+    def _record(self, generation: Generation) -> None:
         self.sent += 1
         self.prompt_tokens += generation.usage.prompt_tokens
         self.completion_tokens += generation.usage.completion_tokens
@@ -194,7 +212,7 @@ class Backend:
         if self.refused:
             raise BackendRefused(self.refused)
         results: list[Generation | None] = [None] * len(requests)
-        self.usage.requests += len(requests)
+        self.usage.add(requests=len(requests))
 
         def emit(index: int, generation: Generation) -> None:
             if results[index] is not None:  # a backend bug; never let a duplicate overwrite silently
@@ -214,6 +232,20 @@ class Backend:
         if self.refused:
             raise BackendRefused(self.refused)
         return [r for r in results if r is not None]
+
+    def submit(self, request: ChatRequest) -> Future:
+        """Queue one request; the Future gives its Generation as soon as it completes (never an exception
+        for a failed request: a Generation with ``error``). A refused backend answers "not sent" at once."""
+        if self.refused:
+            future: Future = Future()
+            future.set_result(Generation(text=None, error=f"not sent: {self.refused}"))
+            return future
+        dispatcher = getattr(self, "_dispatcher", None)
+        if dispatcher is None:
+            from judgekit.backends.dispatch import BatchDispatcher
+
+            dispatcher = self._dispatcher = BatchDispatcher(self)
+        return dispatcher.submit(request)
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections or GPU memory."""

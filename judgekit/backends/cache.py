@@ -4,6 +4,11 @@ The key is the sha256 of (backend identity, messages, output-affecting sampling 
 Unseeded sampling is never cached (`ChatRequest.cacheable`), nor are failures, so a rerun retries them.
 Several processes may write at once (WAL + busy timeout); a row is committed the moment its request
 completes, so ``kill -9`` loses at most the requests in flight.
+
+Processes (and Ray workers) sharing a cache file claim a request before sending it (a ``claims`` row with
+an owner and a lease that the owner renews while the request is in flight): a second process that wants
+the same request waits for the first one's row instead of sending it again; if the owner dies, its lease
+runs out and the request is claimed afresh. Within one process, identical requests in flight are sent once.
 """
 
 from __future__ import annotations
@@ -15,11 +20,12 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, as_completed
 from pathlib import Path
 from typing import Any
 
 from judgekit.backends.base import Backend, ChatRequest, Emit, Generation
-from judgekit.errors import BackendError
+from judgekit.errors import BackendError, BackendRefused
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (
@@ -30,6 +36,16 @@ CREATE TABLE IF NOT EXISTS responses (
     value TEXT NOT NULL
 )
 """
+
+
+_CLAIMS = """
+CREATE TABLE IF NOT EXISTS claims (
+    key TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    expires REAL NOT NULL
+)
+"""
+LEASE_SECONDS = 30.0  # a claim not renewed for this long is taken over (its owner died)
 
 
 def default_cache_path() -> Path:
@@ -58,6 +74,7 @@ class ResponseCache:
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: committed rows survive a killed process
             self._db.execute(_SCHEMA)
+            self._db.execute(_CLAIMS)
         except sqlite3.DatabaseError as exc:
             raise BackendError(f"cannot open the response cache {self.path}: {exc} — delete the file or pass "
                                "--no-cache") from None
@@ -84,6 +101,70 @@ class ResponseCache:
                 "INSERT OR IGNORE INTO responses (key, backend, model, created, value) VALUES (?, ?, ?, ?, ?)",
                 (key, str(identity.get("backend", "")), str(identity.get("model", "")), time.time(), value),
             )
+
+    def put_many(self, rows: Sequence[tuple[str, dict[str, Any], Generation]]) -> None:
+        """`put` of several rows in one transaction."""
+        now = time.time()
+        values = [(key, str(identity.get("backend", "")), str(identity.get("model", "")), now,
+                   json.dumps(generation.to_record(), ensure_ascii=False)) for key, identity, generation in rows]
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany("INSERT OR IGNORE INTO responses (key, backend, model, created, value) "
+                                     "VALUES (?, ?, ?, ?, ?)", values)
+            finally:
+                self._db.execute("COMMIT")
+
+    # -- claims of requests in flight ------------------------------------------------------------------
+    def claim(self, keys: Sequence[str], owner: str, lease: float = LEASE_SECONDS) -> set[str]:
+        """Claim requests for ``owner``: the keys nobody else holds a live claim on (and none cached)."""
+        now = time.time()
+        won: set[str] = set()
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for key in keys:
+                    if self._db.execute("SELECT 1 FROM responses WHERE key = ?", (key,)).fetchone():
+                        continue
+                    taken = self._db.execute(
+                        "INSERT INTO claims (key, owner, expires) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE "
+                        "SET owner = excluded.owner, expires = excluded.expires "
+                        "WHERE claims.expires < ? OR claims.owner = excluded.owner", (key, owner, now + lease, now))
+                    if taken.rowcount:
+                        won.add(key)
+            finally:
+                self._db.execute("COMMIT")
+        return won
+
+    def renew(self, keys: Sequence[str], owner: str, lease: float = LEASE_SECONDS) -> None:
+        self._claims_update("UPDATE claims SET expires = ? WHERE key = ? AND owner = ?",
+                            [(time.time() + lease, key, owner) for key in keys])
+
+    def release(self, keys: Sequence[str], owner: str) -> None:
+        self._claims_update("DELETE FROM claims WHERE key = ? AND owner = ?", [(key, owner) for key in keys])
+
+    def _claims_update(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany(sql, rows)
+            finally:
+                self._db.execute("COMMIT")
+
+    def live_claims(self, keys: Sequence[str]) -> set[str]:
+        """The keys someone holds an unexpired claim on."""
+        now, found = time.time(), set()
+        keys = list(keys)
+        with self._lock:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(f"SELECT key FROM claims WHERE expires >= ? AND key IN ({marks})",
+                                        [now, *chunk])
+                found.update(key for (key,) in rows)
+        return found
 
     def stats(self) -> dict[str, Any]:
         """Rows per backend and model, and the size on disk."""
@@ -123,12 +204,15 @@ class ResponseCache:
 
 
 class CachedBackend(Backend):
-    """A backend behind the response cache. Hits never reach the inner backend."""
+    """A backend behind the response cache. Hits never reach the inner backend; see the module docstring
+    for claims (`judgekit.backends.cache_flow` does the bookkeeping on one thread per backend)."""
 
-    def __init__(self, inner: Backend, cache: ResponseCache) -> None:
+    def __init__(self, inner: Backend, cache: ResponseCache, *, lease: float = LEASE_SECONDS) -> None:
         self.inner = inner
         self.cache = cache
         self.name = inner.name
+        self.lease = lease
+        self._flow: Any = None
 
     @property
     def usage(self):  # type: ignore[override]
@@ -155,6 +239,14 @@ class CachedBackend(Backend):
         found = self.cache.get_many(k for k in keys if k is not None)
         return {i: Generation.from_record(found[k], cached=True) for i, k in enumerate(keys) if k in found}
 
+    def submit(self, request: ChatRequest) -> Future:
+        if self._flow is None:
+            from judgekit.backends.cache_flow import CacheFlow
+
+            identity = self.identity()
+            self._flow = CacheFlow(self, lambda request: request_key(identity, request))
+        return self._flow.submit(request)
+
     def generate(
         self,
         requests: Sequence[ChatRequest],
@@ -162,57 +254,24 @@ class CachedBackend(Backend):
         progress: Callable[[int], None] | None = None,
         on_result: Emit | None = None,
     ) -> list[Generation]:
-        identity = self.identity()
-        keys = self.keys(requests)
-        hits = self.lookup(requests)
-        results: dict[int, Generation] = dict(hits)
-        self.inner.usage.requests += len(hits)
-        self.inner.usage.cache_hits += len(hits)
-        for index, generation in sorted(hits.items()):
-            if on_result is not None:
-                on_result(index, generation)
-            if progress is not None:
-                progress(1)
-        # identical cacheable requests in one batch are generated once
-        todo: dict[str, int] = {}
-        misses: list[int] = []
-        duplicates: dict[int, int] = {}
-        for index, key in enumerate(keys):
-            if index in results:
-                continue
-            if key is not None and key in todo:
-                duplicates[index] = todo[key]
-                continue
-            if key is not None:
-                todo[key] = index
-            misses.append(index)
-
-        def commit(position: int, generation: Generation) -> None:
-            index = misses[position]
-            key = keys[index]
-            if key is not None and generation.ok:
-                self.cache.put(key, identity, generation)
-            results[index] = generation
-            if on_result is not None:
-                on_result(index, generation)
-            if progress is not None:
-                progress(1)
-
-        if misses:
-            self.inner.generate([requests[i] for i in misses], on_result=commit)
-        for index, source in duplicates.items():
-            generation = results[source]
-            results[index] = Generation(text=generation.text, error=generation.error,
-                                        finish_reason=generation.finish_reason, usage=generation.usage,
-                                        cached=generation.ok, top_logprobs=generation.top_logprobs)
-            self.inner.usage.requests += 1
-            self.inner.usage.cache_hits += int(generation.ok)
+        """One Generation per request, in order; ``on_result``/``progress`` are called as each completes
+        (cache hits first, in any order)."""
+        futures = {self.submit(request): index for index, request in enumerate(requests)}
+        results: list[Generation | None] = [None] * len(requests)
+        for future in as_completed(futures):
+            index = futures[future]
+            results[index] = future.result()
             if on_result is not None:
                 on_result(index, results[index])
             if progress is not None:
                 progress(1)
-        return [results[i] for i in range(len(requests))]
+        if self.refused:
+            raise BackendRefused(self.refused)
+        return [r for r in results if r is not None]
 
     def close(self) -> None:
+        if self._flow is not None:
+            self._flow.close()
+            self._flow = None
         self.inner.close()
         self.cache.close()

@@ -3,31 +3,36 @@
 Uses `openai.AsyncOpenAI` (auth, HTTP errors and timeouts from the SDK; its own retries off) and posts the
 chat-completions body with the client's low-level ``post`` (documented for custom requests), which skips
 the SDK's per-request parameter transform and typed-model parsing: about a third less CPU per request.
-Async under the hood (one event loop per `generate` call), bounded concurrency, optional requests- and
-tokens-per-minute limits, tenacity retries with jittered exponential backoff that honour ``Retry-After``
+Async under the hood: every request of a backend, from `generate` or `submit`, whatever thread sent it,
+runs on one event loop under one budget (bounded concurrency, optional requests- and tokens-per-minute
+limits; on Ray, one budget shared by every worker of the run: `use_budget`), tenacity retries with jittered exponential backoff that honour ``Retry-After``
 on 429/5xx/timeouts/connection errors/malformed or empty replies. 400 fails the request. 401/403/404 mean
 every other request would fail too: the backend is marked refused, nothing more is sent (requests waiting
 for a slot are reported "not sent"), and `generate` raises `BackendRefused` (exit code 4).
 
 The base URL is resolved once, as the SDK would: ``base_url`` from the spec, else ``OPENAI_BASE_URL``, else
 ``OPENAI_API_BASE``, else https://api.openai.com/v1. That resolved URL is what the identity (and so the
-response cache key, manifests and reports) records.
+response cache key, manifests and reports) records. ``base_url`` may also be a list of endpoints serving
+the same model (``openai:MODEL@URL1,URL2``): each request goes to the endpoint with the fewest requests in
+flight, and a retry may go to another; the identity then records the sorted list.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
-import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future, as_completed
 from typing import Any
 from urllib.parse import urlparse
 
 from pydantic import Field, field_validator
 
 from judgekit.backends.base import BACKENDS, Backend, ChatRequest, Emit, Generation, Usage
+from judgekit.backends.dispatch import Budget, LocalBudget, LoopThread, RateLimiter  # noqa: F401 (public)
 from judgekit.backends.spec import BackendSpec
 from judgekit.errors import BackendError
 
@@ -42,29 +47,6 @@ class RetryableReply(Exception):
 
 class _FatalError(Exception):
     """Every further request would fail the same way (bad key, bad model, bad URL)."""
-
-
-class RateLimiter:
-    """Async token bucket: ``per_minute`` units refill continuously; bursts up to 5 seconds' worth."""
-
-    def __init__(self, per_minute: float) -> None:
-        self.rate = per_minute / 60.0
-        self.capacity = max(1.0, self.rate * 5.0)
-        self.level = self.capacity
-        self.stamp = time.monotonic()
-        self._lock = asyncio.Lock()
-
-    async def acquire(self, amount: float = 1.0) -> None:
-        amount = min(amount, self.capacity)  # one oversized request may still go, alone
-        async with self._lock:
-            while True:
-                now = time.monotonic()
-                self.level = min(self.capacity, self.level + (now - self.stamp) * self.rate)
-                self.stamp = now
-                if self.level >= amount:
-                    self.level -= amount
-                    return
-                await asyncio.sleep((amount - self.level) / self.rate)
 
 
 def _local(base_url: str | None) -> bool:
@@ -101,7 +83,8 @@ class OpenAIOptions(BackendSpec):
     """Options of the `openai` backend (any OpenAI-compatible chat-completions server)."""
 
     backend: str = "openai"
-    base_url: str | None = Field(None, description="server URL; default $OPENAI_BASE_URL, else api.openai.com")
+    base_url: str | list[str] | None = Field(None, description="server URL, or a list of URLs serving the same "
+                                             "model; default $OPENAI_BASE_URL, else api.openai.com")
     api_key_env: str = Field("OPENAI_API_KEY", description="NAME of the environment variable holding the key")
     concurrency: int = Field(16, ge=1, le=4096, description="requests in flight at once")
     requests_per_minute: float | None = Field(None, gt=0)
@@ -120,10 +103,30 @@ class OpenAIOptions(BackendSpec):
         return value
 
 
+    @field_validator("base_url", mode="before")
+    @classmethod
+    def _urls(cls, value: Any) -> Any:
+        if isinstance(value, str) and "," in value:
+            value = [part for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            if not value:
+                raise ValueError("give at least one URL")
+            return value[0] if len(value) == 1 else value
+        return value
+
+
+def resolve_base_urls(spec: OpenAIOptions) -> list[str]:
+    """The URLs requests actually go to (the spec's, else the SDK's environment variables, else OpenAI's)."""
+    given = spec.base_url
+    if isinstance(given, list):
+        return list(dict.fromkeys(url.strip().rstrip("/") for url in given))
+    url = given or os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE") or DEFAULT_BASE_URL
+    return [url.strip().rstrip("/")]
+
+
 def resolve_base_url(spec: OpenAIOptions) -> str:
-    """The URL requests actually go to (the spec's, else the SDK's environment variables, else OpenAI's)."""
-    url = spec.base_url or os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE") or DEFAULT_BASE_URL
-    return url.strip().rstrip("/")
+    """The URL requests go to (the first of several)."""
+    return resolve_base_urls(spec)[0]
 
 
 @BACKENDS.register("openai")
@@ -138,80 +141,89 @@ class OpenAIBackend(Backend):
         if not spec.model:
             raise BackendError("the openai backend needs a model name (backend.model)")
         self.spec = spec
-        self.base_url = resolve_base_url(spec)
+        self.base_urls = resolve_base_urls(spec)
+        self.base_url = self.base_urls[0]
         key = os.environ.get(spec.api_key_env)
         if not key:
-            if not _local(self.base_url):
-                raise BackendError(f"no API key for {self.base_url}: set the environment variable {spec.api_key_env}"
+            remote = [url for url in self.base_urls if not _local(url)]
+            if remote:
+                raise BackendError(f"no API key for {remote[0]}: set the environment variable {spec.api_key_env}"
                                    " (or point backend.base_url at a local server)")
             key = "not-needed"  # local servers (vllm serve, llama.cpp) accept any key
         self._key = key
+        self._loop = LoopThread(f"judgekit-openai-{spec.model}")
+        self.budget: Budget = LocalBudget(spec.concurrency, spec.requests_per_minute, spec.tokens_per_minute)
+        self._clients: list[Any] | None = None
+        self._in_flight: list[int] = [0] * len(self.base_urls)
+        self._turn = 0
+        self._fatal: list[str] = []
 
     def identity(self) -> dict[str, Any]:
-        identity: dict[str, Any] = {"backend": "openai", "model": self.spec.model, "base_url": self.base_url}
+        where: str | list[str] = self.base_url if len(self.base_urls) == 1 else sorted(self.base_urls)
+        identity: dict[str, Any] = {"backend": "openai", "model": self.spec.model, "base_url": where}
         if self.spec.extra_body:
             identity["extra_body"] = self.spec.extra_body
         return identity
+
+    def use_budget(self, budget: Budget) -> None:
+        """Send under another budget (one shared by every worker of a run) instead of this process's own."""
+        self.budget = budget
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._key, "***") if self._key and len(self._key) > 3 else text
 
     # -- the event loop --------------------------------------------------------------------------------
+    def _raw(self, request: ChatRequest) -> Future:
+        """Schedule one request on the backend's loop (no usage counted: the caller counts)."""
+        return self._loop.run(self._one(request))
+
+    def submit(self, request: ChatRequest) -> Future:
+        if self.refused:
+            return super().submit(request)
+        self.usage.add(requests=1)
+        future = self._raw(request)
+        future.add_done_callback(lambda done: self.usage.record(done.result()) if not done.exception() else None)
+        return future
+
     def _generate(self, requests: Sequence[ChatRequest], emit: Emit) -> None:
+        futures = {self._raw(request): index for index, request in enumerate(requests)}
+        for future in as_completed(futures):
+            emit(futures[future], future.result())
+
+    async def _one(self, request: ChatRequest) -> Generation:
+        if self._fatal:
+            return Generation(text=None, error=f"not sent: {self._fatal[0]}")
+        if self._clients is None:
+            import openai
+
+            self._clients = [openai.AsyncOpenAI(api_key=self._key, base_url=url, timeout=self.spec.timeout,
+                                                max_retries=0) for url in self.base_urls]
         try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            asyncio.run(self._run(requests, emit))
-            return
-        # called from inside a running loop (a notebook): run ours in a thread
-        failure: list[BaseException] = []
+            return await self._call(request)
+        except _FatalError as exc:
+            self._fatal.append(str(exc))
+            self.refused = self.refused or str(exc)
+            return Generation(text=None, error=str(exc))
 
-        def target() -> None:
-            try:
-                asyncio.run(self._run(requests, emit))
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-                failure.append(exc)
+    def _pick(self) -> int:
+        """The endpoint with the fewest requests in flight (ties: in turn)."""
+        count = len(self._in_flight)
+        self._turn = (self._turn + 1) % count
+        order = [(self._turn + k) % count for k in range(count)]
+        return min(order, key=lambda i: self._in_flight[i])
 
-        thread = threading.Thread(target=target, name="judgekit-openai")
-        thread.start()
-        thread.join()
-        if failure:
-            raise failure[0]
+    def close(self) -> None:
+        clients, self._clients = self._clients, None
+        if clients:
+            async def shut() -> None:
+                for client in clients:
+                    await client.close()
 
-    async def _run(self, requests: Sequence[ChatRequest], emit: Emit) -> None:
-        import openai
+            with contextlib.suppress(Exception):  # closing is best effort
+                self._loop.call(shut(), timeout=10)
+        self._loop.stop()
 
-        spec = self.spec
-        client = openai.AsyncOpenAI(api_key=self._key, base_url=self.base_url, timeout=spec.timeout, max_retries=0)
-        slots = asyncio.Semaphore(spec.concurrency)
-        rpm = RateLimiter(spec.requests_per_minute) if spec.requests_per_minute else None
-        tpm = RateLimiter(spec.tokens_per_minute) if spec.tokens_per_minute else None
-        fatal: list[str] = []
-        queue = iter(enumerate(requests))
-
-        async def worker() -> None:
-            for index, request in queue:
-                if fatal:
-                    emit(index, Generation(text=None, error=f"not sent: {fatal[0]}"))
-                    continue
-                try:
-                    generation = await self._call(client, request, slots, rpm, tpm, fatal)
-                except _FatalError as exc:
-                    fatal.append(str(exc))
-                    self.refused = self.refused or str(exc)
-                    generation = Generation(text=None, error=str(exc))
-                emit(index, generation)
-
-        # more workers than slots, so a worker sleeping in backoff does not idle a slot
-        workers = [asyncio.create_task(worker()) for _ in range(min(len(requests), spec.concurrency * 2))]
-        try:
-            await asyncio.gather(*workers)
-        finally:
-            for task in workers:
-                task.cancel()
-            await client.close()
-
-    async def _call(self, client, request: ChatRequest, slots, rpm, tpm, fatal: list[str]) -> Generation:
+    async def _call(self, request: ChatRequest) -> Generation:
         import openai
         from tenacity import AsyncRetrying, RetryError, retry_if_exception, stop_after_attempt
 
@@ -247,17 +259,21 @@ class OpenAIBackend(Backend):
                 with attempt:
                     attempts += 1
                     if attempts > 1:
-                        self.usage.retries += 1
-                    if rpm is not None:
-                        await rpm.acquire(1)
-                    if tpm is not None:
-                        await tpm.acquire(_estimate_tokens(request))
-                    async with slots:
-                        if fatal:  # another request found the key/model/URL wrong while this one waited
-                            return Generation(text=None, error=f"not sent: {fatal[0]}")
+                        self.usage.add(retries=1)
+                    await self.budget.admit(_estimate_tokens(request))
+                    await self.budget.enter()
+                    endpoint = self._pick()
+                    self._in_flight[endpoint] += 1
+                    try:
+                        if self._fatal:  # another request found the key/model/URL wrong while this one waited
+                            return Generation(text=None, error=f"not sent: {self._fatal[0]}")
                         # the documented low-level call: same auth, errors and timeouts as
                         # chat.completions.create, without its per-request params transform (~1 ms CPU each)
-                        response = await client.post("/chat/completions", body=kwargs, cast_to=object)
+                        response = await self._clients[endpoint].post("/chat/completions", body=kwargs,
+                                                                      cast_to=object)
+                    finally:
+                        self._in_flight[endpoint] -= 1
+                        await self.budget.leave()
                     return _parse(response, request)
         except RetryError as exc:
             last = exc.last_attempt.exception()
@@ -265,7 +281,7 @@ class OpenAIBackend(Backend):
         except openai.APIStatusError as exc:
             message = self._scrub(_describe(exc))
             if exc.status_code in _FATAL_STATUS:
-                raise _FatalError(f"{self.base_url} refused the request ({message}): check backend.model, "
+                raise _FatalError(f"{', '.join(self.base_urls)} refused the request ({message}): check backend.model, "
                                   f"backend.base_url and the key in ${spec.api_key_env}") from None
             return Generation(text=None, error=message)
         except Exception as exc:  # noqa: BLE001 - one request's failure must not sink the batch

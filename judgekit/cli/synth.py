@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from judgekit.cli.options import check_error_rate, max_error_rate_option, overwrite_option, set_option
+from judgekit.cli.options import (
+    check_error_rate,
+    engine_options,
+    max_error_rate_option,
+    overwrite_option,
+    set_option,
+)
 from judgekit.cli.render import console
 
 
@@ -19,13 +25,16 @@ from judgekit.cli.render import console
 @overwrite_option
 @click.option("--dry-run", is_flag=True, help="count requests, tokens, cache hits and cost; send nothing")
 @click.option("--no-cache", is_flag=True, help="neither read nor write the response cache")
+@engine_options
 @max_error_rate_option
 def synth(recipe: str, overrides: tuple[str, ...], backend: str | None, out_dir: str | None, overwrite: bool,
-          dry_run: bool, no_cache: bool, max_error_rate: float | None) -> None:
+          dry_run: bool, no_cache: bool, engine: str, ray_address: str | None, chunk_size: int,
+          max_error_rate: float | None) -> None:
     """Run a synthesis RECIPE (a name from `judgekit ls recipes`, or a YAML path).
 
     Writes original + one dataset per transform + manifest.json (kept/dropped counts with reasons, usage,
-    cache hits, versions). Completed requests are cached as they finish: an interrupted run resumes.
+    cache hits, versions). Any size of data runs in chunks; completed chunks and requests are kept as they
+    finish: an interrupted run resumes when run again.
     Flags apply first, then every --set: `--backend openai:M@URL --set backend.concurrency=8` means 8.
 
     \b
@@ -54,11 +63,17 @@ def synth(recipe: str, overrides: tuple[str, ...], backend: str | None, out_dir:
         out.print(_plan_table(spec.name, plan))
         return
     from judgekit.data.selection import select_examples
+    from judgekit.synth.stream import synth_executor
 
     target = prepare_output(spec.out_dir(), command="synth", overwrite=spec.output.overwrite,
                             inputs=select_examples(spec.data, base=spec.base_dir).paths())
-    result = _run_with_progress(out, spec, run_recipe, no_cache=no_cache, target=target)
-    manifest = result.manifest
+    executor = synth_executor(spec, engine, ray_address=ray_address)
+    try:
+        result = _run_with_progress(out, spec, run_recipe, no_cache=no_cache, target=target, executor=executor,
+                                    chunk_size=chunk_size)
+    finally:
+        executor.close()
+    manifest = result.summary
     out.print(_summary(manifest))
     usage = manifest.usage or {}
     totals = manifest.totals
@@ -72,7 +87,11 @@ def synth(recipe: str, overrides: tuple[str, ...], backend: str | None, out_dir:
     for export in manifest.exports:
         out.print(f"{export.kind}: {export.records} records ({export.comparisons} comparisons + "
                   f"{export.rewrites} rewrites, both orders) in {export.file}", markup=False, highlight=False)
-    out.print(f"wrote [bold]{result.out_dir}[/bold] (manifest.json has the reasons per item)")
+    run = result.run
+    if run is not None and run.resumed_chunks:
+        out.print(f"resumed an unfinished run: {run.resumed_chunks} of {run.chunks} chunks were already done")
+    engine_note = f", engine {run.engine}" if run is not None and run.engine != "local" else ""
+    out.print(f"wrote [bold]{result.out_dir}[/bold] (manifest.json has the reasons per item{engine_note})")
     if usage:
         check_error_rate(usage.get("failures", 0), usage.get("requests", 0), spec.max_error_rate, "requests",
                          result.out_dir)

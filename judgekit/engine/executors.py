@@ -9,7 +9,7 @@ ENGINES = ("local", "ray")
 
 
 def make_executor(engine: str = "local", *, workers: int = 1, ray_address: str | None = None,
-                  in_flight: int | None = None) -> Executor:
+                  in_flight: int | None = None, threads: int = 0) -> Executor:
     """The executor for ``--engine``: ``local`` (processes on this machine) or ``ray`` (Ray Data).
 
     Args:
@@ -17,13 +17,15 @@ def make_executor(engine: str = "local", *, workers: int = 1, ray_address: str |
         ray_address: a running cluster (``auto``, ``ray://host:10001``, ``host:6379``); None starts a local
             instance. Only with ``engine="ray"``.
         in_flight: chunks read but not yet committed, at most (bounds memory and the work a kill loses).
+        threads: local only: run chunks on this many threads of this process instead of worker processes
+            (LLM stages: one backend and budget, many chunks' requests in flight).
     """
     if engine == "local":
         if ray_address:
             raise SpecError("--ray-address needs --engine ray")
         from judgekit.engine.local import LocalExecutor
 
-        return LocalExecutor(workers=workers, in_flight=in_flight)
+        return LocalExecutor(workers=workers, in_flight=in_flight, threads=threads)
     if engine == "ray":
         from judgekit.engine.ray import RayExecutor
 

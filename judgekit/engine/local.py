@@ -2,6 +2,9 @@
 
 Memory stays flat: at most ``in_flight`` chunks are read and not yet committed (default two per worker),
 whatever the source's size. With ``workers=1`` everything runs in this process (no pool, no pickling).
+With ``threads=N`` chunks run on N threads of this process, sharing the stages' set-up state: what LLM
+stages need (one backend, one budget, many chunks' requests in flight at once; the GIL is released while
+they wait).
 `LocalExecutor.arun` is the same loop for asyncio callers: it awaits chunk futures without blocking the
 event loop.
 """
@@ -12,7 +15,7 @@ import asyncio
 import multiprocessing
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
 from judgekit.engine.pipeline import ChunkSpec, InProcess, Pipeline, Shared, run_chunk
@@ -41,11 +44,12 @@ class LocalExecutor:
 
     name = "local"
 
-    def __init__(self, *, workers: int = 1, in_flight: int | None = None) -> None:
+    def __init__(self, *, workers: int = 1, in_flight: int | None = None, threads: int = 0) -> None:
         if workers < 1:
             raise ValueError("workers must be >= 1")
         self.workers = workers
-        self.in_flight = max(1, in_flight or 2 * workers)
+        self.threads = threads
+        self.in_flight = max(1, in_flight or 2 * max(workers, threads))
 
     def share(self, value: Any) -> Shared:
         return InProcess(value)
@@ -55,16 +59,16 @@ class LocalExecutor:
 
     # -- synchronous ---------------------------------------------------------------------------------
     def run(self, pipeline: Pipeline, chunks: Iterable[ChunkSpec]) -> Iterator[tuple[ChunkSpec, Any]]:
-        if self.workers == 1:
+        if self.workers == 1 and not self.threads:
             runner = StageRunner(pipeline.stages)
             for spec in chunks:
                 yield spec, run_chunk(pipeline, runner, spec)
             return
-        pool = self._pool(pipeline)
+        pool, work = self._executor(pipeline)
         window: deque[tuple[ChunkSpec, Future]] = deque()
         try:
             for spec in chunks:
-                window.append((spec, pool.submit(_work, spec)))
+                window.append((spec, pool.submit(work, spec)))
                 while len(window) >= self.in_flight:
                     head, future = window.popleft()
                     yield head, future.result()
@@ -77,16 +81,16 @@ class LocalExecutor:
     # -- asyncio -------------------------------------------------------------------------------------
     async def arun(self, pipeline: Pipeline, chunks: Iterable[ChunkSpec]) -> AsyncIterator[tuple[ChunkSpec, Any]]:
         """`run` for asyncio callers: chunks are awaited, never waited for on the event loop's thread."""
-        if self.workers == 1:
+        if self.workers == 1 and not self.threads:
             runner = StageRunner(pipeline.stages)
             for spec in chunks:
                 yield spec, await asyncio.to_thread(run_chunk, pipeline, runner, spec)
             return
-        pool = self._pool(pipeline)
+        pool, work = self._executor(pipeline)
         window: deque[tuple[ChunkSpec, asyncio.Future]] = deque()
         try:
             for spec in chunks:
-                window.append((spec, asyncio.wrap_future(pool.submit(_work, spec))))
+                window.append((spec, asyncio.wrap_future(pool.submit(work, spec))))
                 while len(window) >= self.in_flight:
                     head, future = window.popleft()
                     yield head, await future
@@ -96,6 +100,11 @@ class LocalExecutor:
         finally:
             await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
 
-    def _pool(self, pipeline: Pipeline) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=_context(), initializer=_install,
+    def _executor(self, pipeline: Pipeline) -> tuple[Executor, Any]:
+        if self.threads:
+            runner = StageRunner(pipeline.stages)
+            return ThreadPoolExecutor(self.threads, thread_name_prefix="judgekit-chunk"), (
+                lambda spec: run_chunk(pipeline, runner, spec))
+        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context(), initializer=_install,
                                    initargs=(pipeline,))
+        return pool, _work

@@ -10,6 +10,7 @@ never print. Two rules make outputs independent of chunk size, worker count and 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -57,17 +58,21 @@ def as_stage(obj: Stage | Callable[[Rows], Rows]) -> Stage:
 
 
 class StageRunner:
-    """Runs stages in one process: sets each up once (lazily), then applies them in order."""
+    """Runs stages in one process: sets each up once (lazily, once even when threads share the runner),
+    then applies them in order."""
 
     def __init__(self, stages: Sequence[Stage]) -> None:
         self.stages = tuple(stages)
         self._ready = False
+        self._lock = threading.Lock()
 
     def __call__(self, rows: Rows) -> Rows:
         if not self._ready:
-            for stage in self.stages:
-                stage.setup()
-            self._ready = True
+            with self._lock:
+                if not self._ready:
+                    for stage in self.stages:
+                        stage.setup()
+                    self._ready = True
         for stage in self.stages:
             count = len(rows)
             rows = stage.process(rows)

@@ -12,33 +12,28 @@ committed chunks. Outputs do not depend on the chunk size, the number of workers
 
 from __future__ import annotations
 
-import itertools
-import json
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from judgekit.data.idset import IdSet, keys_bytes
-from judgekit.data.reader import SKIPPED_KEPT, Admission, no_items
+from judgekit.data.reader import no_items
 from judgekit.data.selection import DataSelection, data_selection
+from judgekit.engine.commit import Committer
 from judgekit.engine.executors import make_executor
 from judgekit.engine.jsonstream import Placeholders, dump
 from judgekit.engine.pipeline import Executor, Pipeline
 from judgekit.engine.rundir import RunDir
-from judgekit.engine.sources import DEFAULT_CHUNK_SIZE, SourcePlan, plan_source
-from judgekit.engine.transform_stages import ItemPacker, PackedChunk, TransformStage
-from judgekit.errors import DataError, SpecError
+from judgekit.engine.sources import DEFAULT_CHUNK_SIZE, plan_source
+from judgekit.engine.transform_stages import ItemPacker, TransformStage
+from judgekit.errors import SpecError
 from judgekit.outputs import OutputTarget, prepare_output
 from judgekit.provenance import FileRecord, SkippedRow, TransformManifest, versions
 from judgekit.provenance.manifests import ItemReason
 from judgekit.transforms.base import Transform
 from judgekit.transforms.manifest import MANIFEST, ORIGINAL, entry_for, file_names
 from judgekit.transforms.refs import select_transforms
-
-IDS = "ids.bin"
-SKIPPED = "skipped.jsonl"
 
 
 @dataclass
@@ -68,101 +63,33 @@ class TransformRun:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _note_lines(notes: list[tuple[str, str]]) -> bytes:
-    return b"".join(json.dumps(n, ensure_ascii=False).encode("utf-8") + b"\n" for n in notes)
+def item_lists(committer: Committer, column: int, placeholders: Placeholders) -> tuple[dict[str, Any], Counter]:
+    """A transform's n/a and failed items as streamed placeholders, and its n/a reasons counted."""
+    counts = committer.state["notes"]
+    reasons = Counter(reason for _, reason in committer.notes(f"na.{column}"))
+    na = (ItemReason(id=i, reason=r) for i, r in committer.notes(f"na.{column}"))
+    failed = (ItemReason(id=i, reason=r) for i, r in committer.notes(f"failed.{column}"))
+    return {"not_applicable_items": placeholders.placeholder(na) if counts[f"na.{column}"] else [],
+            "failed_items": placeholders.placeholder(failed) if counts[f"failed.{column}"] else []}, reasons
 
 
-def _keep_lines(blob: bytes, keep: Iterator[bool]) -> bytes:
-    lines = blob.split(b"\n")[:-1]
-    kept = [line for line, wanted in zip(lines, keep, strict=True) if wanted]
-    return b"\n".join(kept) + b"\n" if kept else b""
-
-
-class _Committer:
-    """The driver's side of one run: admits rows in order and commits packed chunks into the run's files."""
-
-    def __init__(self, plan: SourcePlan, transforms: list[Transform], files: list[str], rundir: RunDir,
-                 state: dict[str, Any]) -> None:
-        self.plan, self.transforms, self.files, self.rundir = plan, transforms, files, rundir
-        self.state = state or {"rows": 0, "readable": False, "items": 0, "skipped": 0,
-                               "counts": [[0, 0, 0] for _ in transforms]}
-        ids = IdSet.from_keys(rundir.path(IDS).read_bytes()[:rundir.size(IDS)]) if plan.admits else IdSet()
-        self.admission = Admission(plan.selection.on_invalid, ids)
-        self.admission.count, self.admission.skipped_count = self.state["items"], self.state["skipped"]
-        if self.state["skipped"]:
-            with open(rundir.path(SKIPPED), encoding="utf-8") as handle:
-                self.admission.skipped = [tuple(json.loads(line)) for line in itertools.islice(handle, SKIPPED_KEPT)]
-
-    def commit(self, packed: PackedChunk) -> None:
-        keep: list[bool] = []
-        keys: list[int] = []
-        skipped_before = len(self.admission.skipped)
-        for where, value, readable, key in packed.heads:
-            self.state["readable"] = self.state["readable"] or readable
-            if not self.plan.admits:
-                keep.append(True)
-                continue
-            admitted = self.admission.admit(value, where, key=key or None)
-            if not isinstance(value, DataError):
-                keep.append(admitted)
-                if admitted:
-                    keys.append(key)
-        blobs = packed.blobs
-        if not all(keep):
-            blobs = [_keep_lines(blobs[0], iter(keep))]
-            for column in range(len(self.transforms)):
-                wanted = (k for ok, k in zip(packed.oks, keep, strict=True) if ok[column])
-                blobs.append(_keep_lines(packed.blobs[column + 1], wanted))
-        ids = [head[1] for head in packed.heads if not isinstance(head[1], DataError)]
-        appends: dict[str, bytes] = {ORIGINAL: blobs[0], IDS: keys_bytes(keys)}
-        counts = self.state["counts"]
-        for column, name in enumerate(self.files):
-            appends[name] = blobs[column + 1]
-            na, failed = [], []
-            for item_id, notes, wanted in zip(ids, packed.notes, keep, strict=True):
-                note = notes[column] if wanted else None
-                if note is not None:
-                    (na if note[0] == "na" else failed).append([item_id, note[1]])
-            appends[f"na.{column}.jsonl"] = _note_lines(na)
-            appends[f"failed.{column}.jsonl"] = _note_lines(failed)
-            counts[column][0] += sum(1 for ok, wanted in zip(packed.oks, keep, strict=True) if wanted and ok[column])
-            counts[column][1] += len(na)
-            counts[column][2] += len(failed)
-        appends[SKIPPED] = _note_lines([list(s) for s in self.admission.skipped[skipped_before:]])
-        self.state["rows"] += len(packed.heads)
-        self.state["items"] += sum(keep)
-        self.state["skipped"] = self.admission.skipped_count
-        self.rundir.commit(packed.index, appends, self.state)
-
-
-def _read_notes(path: Path) -> Iterator[list[str]]:
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            yield json.loads(line)
-
-
-def _write_manifest(folder: Path, committer: _Committer, seed: int) -> TransformManifest:
+def _write_manifest(folder: Path, committer: Committer, transforms: list[Transform], files: list[str],
+                    seed: int) -> TransformManifest:
     """manifest.json (item lists streamed from the working files); returns it without the item lists."""
-    state_of = committer.rundir.path
     placeholders = Placeholders()
     entries, light = [], []
-    for column, (transform, name) in enumerate(zip(committer.transforms, committer.files, strict=True)):
-        transformed, not_applicable, failed = committer.state["counts"][column]
-        reasons = Counter(reason for _, reason in _read_notes(state_of(f"na.{column}.jsonl")))
-        entry = entry_for(transform, name, committer.rundir.sha256(name), transformed=transformed,
-                          not_applicable=not_applicable, failed=failed, reasons=reasons,
+    notes = committer.state["notes"]
+    for column, (transform, name) in enumerate(zip(transforms, files, strict=True)):
+        lists, reasons = item_lists(committer, column, placeholders)
+        entry = entry_for(transform, name, committer.rundir.sha256(name), transformed=committer.state["lines"][name],
+                          not_applicable=notes[f"na.{column}"], failed=notes[f"failed.{column}"], reasons=reasons,
                           not_applicable_items=[], failed_items=[])
         light.append(entry)
-        na_items = (ItemReason(id=i, reason=r) for i, r in _read_notes(state_of(f"na.{column}.jsonl")))
-        failed_items = (ItemReason(id=i, reason=r) for i, r in _read_notes(state_of(f"failed.{column}.jsonl")))
-        entries.append(entry.model_copy(update={
-            "not_applicable_items": placeholders.placeholder(na_items) if not_applicable else [],
-            "failed_items": placeholders.placeholder(failed_items) if failed else []}))
-    admission = committer.admission
+        entries.append(entry.model_copy(update=lists))
     manifest = TransformManifest(
-        inputs=committer.plan.inputs(admission),
-        skipped_rows=[SkippedRow(where=w, reason=r) for w, r in committer.plan.skipped(admission)], seed=seed,
-        original=FileRecord(file=ORIGINAL, items=committer.state["items"], sha256=committer.rundir.sha256(ORIGINAL)),
+        inputs=committer.inputs(), skipped_rows=[SkippedRow(where=w, reason=r) for w, r in committer.skipped()],
+        seed=seed, original=FileRecord(file=ORIGINAL, items=committer.state["items"],
+                                       sha256=committer.rundir.sha256(ORIGINAL)),
         transforms=entries, versions=versions())
     with open(folder / MANIFEST, "w", encoding="utf-8") as handle:
         dump(manifest, placeholders, handle)
@@ -223,10 +150,10 @@ def run_transform(
     # not the invalid-row policy: a fail run stopped by a bad row resumes with --on-invalid skip
     key = {"data": plan.fingerprint, "seed": seed, "transforms": [[t.display_name(), t.to_spec()] for t in chosen],
            "chunk_size": chunk_size, "judgekit": __version__}
-    state_files = [IDS, SKIPPED, *(f"{kind}.{i}.jsonl" for i in range(len(chosen)) for kind in ("na", "failed"))]
+    note_lists = [f"{kind}.{i}" for i in range(len(chosen)) for kind in ("na", "failed")]
     with target.resumable(key) as partial:
         info.discarded_partial_run = partial.discarded
-        rundir = RunDir(partial.folder, outputs=[ORIGINAL, *files], state_files=state_files)
+        rundir = RunDir(partial.folder, outputs=[ORIGINAL, *files], state_files=Committer.state_files(note_lists))
         resume = rundir.open()
         if selection.on_invalid == "fail" and resume.state.get("skipped"):
             resume = rundir.restart()  # what a skip run committed is not what a fail run would have written
@@ -236,10 +163,10 @@ def run_transform(
                 from judgekit.engine.transform_pool import first_pass
 
                 pool, info.pool = first_pass(plan, executor, rundir)
-            committer = _Committer(plan, chosen, files, rundir, resume.state)
+            committer = Committer(plan, rundir, [ORIGINAL, *files], note_lists, resume.state)
             # local workers read the pool's texts from its file; elsewhere they may be on other machines
             shared = None if pool is None else executor.share(pool if executor.name == "local" else pool.in_memory())
-            pipeline = Pipeline.build(plan.reader, [TransformStage(chosen, seed, shared)], ItemPacker(len(chosen)))
+            pipeline = Pipeline.build(plan.reader, [TransformStage(chosen, seed, shared)], ItemPacker((ORIGINAL, *files)))
             info.resumed_chunks = resume.next_chunk
             for _, packed in executor.run(pipeline, plan.iter_chunks(resume.next_chunk)):
                 committer.commit(packed)
@@ -250,7 +177,7 @@ def run_transform(
             info.chunks = info.resumed_chunks + info.ran_chunks
             if committer.state["items"] == 0:
                 raise no_items(plan.name, readable=committer.state["readable"], skipped=committer.state["skipped"])
-            manifest = _write_manifest(partial.folder, committer, seed)
+            manifest = _write_manifest(partial.folder, committer, chosen, files, seed)
         except BaseException:
             rundir.close()
             raise

@@ -1,47 +1,29 @@
 """The stages of `judgekit transform` (they run in workers): transform and encode, and the pool's first pass.
 
 Each source row becomes one `ItemResult`: the original as a JSON line, one JSON line per transform that
-applied, and why the others did not. `ItemPacker` turns a chunk's results into a `PackedChunk` (one bytes
+applied, and why the others did not. `ItemPacker` turns a chunk's results into a `Packed` chunk (one bytes
 blob per output file) that the driver admits (invalid rows, duplicate ids) and appends in chunk order.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from judgekit.data.example import Example
-from judgekit.data.idset import id_key
-from judgekit.data.sources import Location
+from judgekit.engine.commit import Packed, RowHead, example_line, pack_lines, row_head
 from judgekit.engine.pipeline import ChunkSpec, Shared
 from judgekit.engine.sources import SourceRow
 from judgekit.engine.stages import Stage
-from judgekit.errors import DataError
 from judgekit.transforms.base import Transform
 from judgekit.transforms.engine import transform_one
 from judgekit.transforms.pool import code_language, first_snippet
-
-# what the driver admits per row: where it is, its id (or its error), whether it was a JSON object, its key
-RowHead = tuple[Location, "str | DataError", bool, int]
 
 
 class ItemResult(NamedTuple):
     head: RowHead
     outputs: tuple[str | None, ...] = ()  # the original's JSON line, then each transform's (None: not "ok")
     notes: tuple[tuple[str, str] | None, ...] = ()  # per transform: None when "ok", else ("na"|"fail", why)
-
-
-def example_line(example: Example) -> str:
-    """The same bytes as judgekit.data.writers' JSONL writer (without the newline)."""
-    return json.dumps(example.to_dict(), ensure_ascii=False)
-
-
-def row_head(row: SourceRow) -> RowHead:
-    value = row.value
-    if isinstance(value, DataError):
-        return row.where, value, row.readable, 0
-    return row.where, value.id, True, id_key(value.id)
 
 
 class TransformStage(Stage):
@@ -89,45 +71,33 @@ class TransformStage(Stage):
         return results
 
 
-@dataclass
-class PackedChunk:
-    """A chunk's results as the driver admits and appends them: per output file one blob of JSON lines."""
-
-    index: int
-    heads: list[RowHead]  # every source row, in order
-    blobs: list[bytes]  # the originals, then one per transform (rows that read only)
-    oks: list[tuple[bool, ...]]  # per row that read: which transforms wrote a line
-    notes: list[tuple[tuple[str, str] | None, ...]]  # per row that read: per transform None or (kind, why)
-
-
 @dataclass(frozen=True)
 class ItemPacker:
-    """Packs a chunk's `ItemResult`s for ``transforms`` transforms (the pipeline's ``pack``)."""
+    """Packs a chunk's `ItemResult`s into the originals' file and one file per transform (the pipeline's
+    ``pack``); the transforms' n/a and failed items go to the side lists ``na.<i>`` and ``failed.<i>``."""
 
-    transforms: int
+    files: tuple[str, ...]  # the originals' file, then one per transform
 
-    def __call__(self, spec: ChunkSpec, rows: list[ItemResult]) -> PackedChunk:
-        columns: list[list[str]] = [[] for _ in range(self.transforms + 1)]
-        heads, oks, notes = [], [], []
+    def __call__(self, spec: ChunkSpec, rows: list[ItemResult]) -> Packed:
+        columns: dict[str, list[tuple[int, str]]] = {name: [] for name in self.files}
+        notes: dict[str, list[tuple[int, Any]]] = {}
+        heads, position = [], 0
         for result in rows:
             heads.append(result.head)
             if not result.outputs:
                 continue
-            for column, text in enumerate(result.outputs):
+            item_id = result.head[1]
+            for name, text in zip(self.files, result.outputs, strict=True):
                 if text is not None:
-                    columns[column].append(text)
-            oks.append(tuple(note is None for note in result.notes))
-            notes.append(result.notes)
-        blobs = [("\n".join(column) + "\n").encode("utf-8") if column else b"" for column in columns]
-        return PackedChunk(spec.index, heads, blobs, oks, notes)
+                    columns[name].append((position, text))
+            for column, note in enumerate(result.notes):
+                if note is not None:
+                    kind = "na" if note[0] == "na" else "failed"
+                    notes.setdefault(f"{kind}.{column}", []).append((position, [item_id, note[1]]))
+            position += 1
+        return Packed(spec.index, heads, pack_lines(columns), notes)
 
-    @staticmethod
-    def merge(parts: list[PackedChunk]) -> PackedChunk:
-        """One chunk from consecutive parts of it (Ray may split a chunk across blocks)."""
-        first = parts[0]
-        return PackedChunk(first.index, [h for p in parts for h in p.heads],
-                           [b"".join(p.blobs[c] for p in parts) for c in range(len(first.blobs))],
-                           [o for p in parts for o in p.oks], [n for p in parts for n in p.notes])
+    merge = staticmethod(Packed.merge)
 
 
 # -- the pool's first pass ---------------------------------------------------------------------------

@@ -56,6 +56,11 @@ def _comparisons(examples: Sequence[Example], variant_sets: dict[str, Sequence[E
     per_pair = max(1, sum(len(v) for v in variant_sets.values()))
     if variant_sets:
         pairs = attach_variants(pairs, variant_sets, seed=seed, per_pair=per_pair, report=report)
+    return comparisons_of(pairs)
+
+
+def comparisons_of(pairs: Iterable[Any]) -> Iterator[tuple[str, str, Any, str, str]]:
+    """Each pair (`judgekit.data.pairs.TrainPair`) and each of its attached rewrites, as comparisons."""
     for pair in pairs:
         yield pair.id, "original", pair.prompt, pair.chosen, pair.rejected
         for variant in pair.variants:
@@ -67,12 +72,17 @@ def judge_records(examples: Sequence[Example], *, kind: ExportFormat = "sft",
                   prompt: JudgePrompt | None = None, seed: int = 0,
                   report: PairReport | None = None) -> list[dict[str, Any]]:
     """SFT or DPO records (see the module docstring), two per comparison (orders AB and BA)."""
-    prompt = prompt or JudgePrompt()
-    data = data or PairingSpec()
     report = report if report is not None else PairReport()
+    comparisons = _comparisons(examples, variant_sets or {}, data or PairingSpec(), seed=seed, report=report)
+    return records_of(comparisons, kind=kind, prompt=prompt)
+
+
+def records_of(comparisons: Iterable[tuple[str, str, Any, str, str]], *, kind: ExportFormat = "sft",
+               prompt: JudgePrompt | None = None) -> list[dict[str, Any]]:
+    """The two records (orders AB and BA) of each comparison."""
+    prompt = prompt or JudgePrompt()
     records = []
-    for pair_id, origin, messages, chosen, rejected in _comparisons(examples, variant_sets or {}, data, seed=seed,
-                                                                    report=report):
+    for pair_id, origin, messages, chosen, rejected in comparisons:
         question = conversation_text(messages)
         for order in ("AB", "BA"):
             a, b = (chosen, rejected) if order == "AB" else (rejected, chosen)

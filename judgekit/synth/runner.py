@@ -1,12 +1,12 @@
 """Run a recipe: read data, run transforms (rule-based and LLM) through the engine, filter, write.
 
 `plan_recipe` answers ``--dry-run`` (requests, estimated tokens, cache hits, estimated cost) without
-calling anything; `run_recipe` does the work and returns a `SynthResult` (its manifest is written too).
+calling anything; `run_recipe` does the work, streaming in chunks on the local or Ray engine
+(`judgekit.synth.stream`), and returns a `SynthResult` (its manifest is written too).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +16,6 @@ from judgekit.data.example import Example
 from judgekit.data.selection import SelectedExamples, select_examples
 from judgekit.outputs import OutputTarget, prepare_output
 from judgekit.provenance import SynthManifest
-from judgekit.synth.filters import build_filters
 from judgekit.synth.recipe import Recipe
 from judgekit.transforms.base import Transform, item_rng
 from judgekit.transforms.refs import build_transforms
@@ -45,18 +44,26 @@ class Plan:
 
 @dataclass
 class SynthResult:
-    manifest: SynthManifest
+    summary: SynthManifest  # the manifest without its per-item lists (they stay in manifest.json)
     out_dir: str
+    run: Any = None  # how the run went (`judgekit.engine.transform_run.RunInfo`): engine, chunks, resumed
+
+    @property
+    def manifest(self) -> SynthManifest:
+        """The whole manifest, item lists included, read from the folder (large for a large run)."""
+        from pathlib import Path
+
+        return SynthManifest.model_validate_json((Path(self.out_dir) / "manifest.json").read_text(encoding="utf-8"))
 
     @property
     def call_error_rate(self) -> float:
         """Share of the backend's requests that failed after their retries (0 without a backend)."""
-        usage = self.manifest.usage or {}
+        usage = self.summary.usage or {}
         return (usage.get("failures", 0) / usage["requests"]) if usage.get("requests") else 0.0
 
     @property
     def failed_items(self) -> int:
-        return sum(entry.failed for entry in self.manifest.transforms)
+        return sum(entry.failed for entry in self.summary.transforms)
 
 
 def load_data(recipe: Recipe) -> tuple[list[Example], SelectedExamples]:
@@ -132,14 +139,41 @@ class ReportingBackend(Backend):
     """Passes every call through to a backend and reports progress (done, total, cache hits, failures)."""
 
     def __init__(self, inner: Backend, hook: ProgressHook, *, expected: int = 0) -> None:
+        import threading
+
         self.inner = inner
         self.name = inner.name
         self.hook = hook
         self.state = {"done": 0, "total": expected, "submitted": 0, "cache_hits": 0, "failures": 0}
+        self._lock = threading.Lock()
 
     @property
     def usage(self):  # type: ignore[override]
         return self.inner.usage
+
+    @property
+    def refused(self) -> str | None:  # type: ignore[override]
+        return self.inner.refused
+
+    def submit(self, request: ChatRequest):
+        with self._lock:
+            self.state["submitted"] += 1
+            self.state["total"] = max(self.state["total"], self.state["submitted"])
+            snapshot = dict(self.state)
+        self.hook(snapshot)
+        future = self.inner.submit(request)
+
+        def seen(done) -> None:
+            generation = done.result() if not done.exception() else Generation(text=None, error="failed")
+            with self._lock:
+                self.state["done"] += 1
+                self.state["cache_hits"] += int(generation.cached)
+                self.state["failures"] += int(not generation.ok)
+                snapshot = dict(self.state)
+            self.hook(snapshot)
+
+        future.add_done_callback(seen)
+        return future
 
     def identity(self) -> dict[str, Any]:
         return self.inner.identity()
@@ -172,41 +206,25 @@ def run_recipe(
     target: OutputTarget | None = None,
     progress: ProgressHook | None = None,
     backend: Backend | None = None,
+    executor: Any = None,
+    chunk_size: int | None = None,
 ) -> SynthResult:
     """Run a recipe end to end and write its folder (original + one dataset per transform + manifest).
 
     Args:
         target: a checked output location (`judgekit.outputs.prepare_output`); default: the recipe's.
+        executor: from `judgekit.engine.make_executor` (default: local; LLM chunks on threads).
+        chunk_size: items per chunk (default 1000): the unit of work, of memory and of resumption.
 
     Raises:
         BackendRefused: the backend refused the requests (bad key, model or URL): nothing is written,
-            completed requests are cached.
+            completed requests are cached and the committed chunks kept (a rerun resumes).
     """
-    from judgekit.synth.manifest import apply_filters, write_synth
+    from judgekit.engine.sources import DEFAULT_CHUNK_SIZE
+    from judgekit.synth.stream import run_recipe_stream
 
-    started = time.time()
-    transforms = recipe_transforms(recipe)
-    filters = build_filters(recipe.filters)
     if target is None:
         target = prepare_output(recipe.out_dir(), command="synth", overwrite=recipe.output.overwrite)
-    examples, selected = load_data(recipe)
-    needs_backend = any(t.needs_backend for t in transforms)
-    own_backend = backend is None and needs_backend
-    if own_backend:
-        backend = open_backend(recipe, no_cache=no_cache)
-    active = backend
-    if backend is not None and progress is not None:
-        expected = plan_recipe(recipe, backend=backend, examples=examples, transforms=transforms).requests
-        active = ReportingBackend(backend, progress, expected=expected)
-    from judgekit.transforms.engine import run_transforms
-
-    try:
-        outcomes = run_transforms(examples, transforms, seed=recipe.seed, workers=recipe.workers, backend=active)
-        filtered = apply_filters(examples, outcomes, filters)
-        with target.writing() as folder:
-            manifest = write_synth(folder, recipe, examples, outcomes, filtered, selected=selected,
-                                   backend=backend, transforms=transforms, elapsed=time.time() - started)
-    finally:
-        if own_backend and backend is not None:
-            backend.close()
-    return SynthResult(manifest=manifest, out_dir=str(target.path))
+    manifest, info = run_recipe_stream(recipe, target, executor=executor, chunk_size=chunk_size or DEFAULT_CHUNK_SIZE,
+                                       no_cache=no_cache, backend=backend, hook=progress)
+    return SynthResult(summary=manifest, out_dir=str(target.path), run=info)

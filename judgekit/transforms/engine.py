@@ -122,6 +122,7 @@ def run_transforms(
     workers: int = 1,
     backend: Backend | None = None,
     progress: Callable[[str, int], None] | None = None,
+    pool: Any = None,
 ) -> dict[str, TransformOutcome]:
     """Apply each transform to every item; results keyed by the transform's display name.
 
@@ -129,6 +130,8 @@ def run_transforms(
         workers: processes for rule-based transforms (output is identical for any value).
         backend: text-generation backend for transforms that need one (the LLM family).
         progress: called as ``progress(display name, items just processed)``.
+        pool: what transforms that borrow from other items see (default: a `Pool` of ``examples``; a
+            chunked run passes the whole dataset's).
     """
     examples = list(examples)
     ids = [e.id for e in examples]
@@ -142,7 +145,8 @@ def run_transforms(
         if transform.needs_backend and transform.needs_text_backend and backend is None:
             raise SpecError(f"transform '{transform.display_name()}' needs a text-generation backend: pass one "
                             "(judgekit synth / eval take --backend), or leave the llm family out")
-    pool = Pool.build(examples, code=True) if any(t.uses_pool for t in transforms) else None
+    if pool is None and any(t.uses_pool for t in transforms):
+        pool = Pool.build(examples, code=True)
     outcomes = {name: TransformOutcome(t) for name, t in zip(names, transforms, strict=True)}
     results: dict[str, list[Result]] = {}
     rule_based = [i for i, t in enumerate(transforms) if not t.needs_backend]
@@ -157,8 +161,14 @@ def run_transforms(
                 if progress is not None:
                     progress(display, 1)
             results[display] = out
+    flowing = [i for i, t in enumerate(transforms) if t.needs_backend and hasattr(t, "start")]
+    if flowing:  # every LLM rewrite's requests flow together: no transform waits for another
+        results.update(_run_flowing([transforms[i] for i in flowing], examples, seed, backend))
+        if progress is not None:
+            for i in flowing:
+                progress(names[i], len(examples))
     for i, transform in enumerate(transforms):
-        if transform.needs_backend:
+        if transform.needs_backend and i not in flowing:
             results[names[i]] = _run_batch(transform, names[i], examples, seed, backend, pool)
             if progress is not None:
                 progress(names[i], len(examples))
@@ -189,6 +199,29 @@ def _run_parallel(examples: list[Example], transforms: Sequence[Transform], indi
             if progress is not None:
                 progress(display, stop - start)
     return results
+
+
+def _run_flowing(transforms: list[Any], examples: list[Example], seed: int, backend: Backend) -> dict[str, list[Result]]:
+    """LLM rewrites (`judgekit.transforms.llm.RewriteJob`) of several transforms through one `Flow`."""
+    from judgekit.backends.dispatch import Flow
+
+    flow = Flow(backend)
+    started = []
+    for transform in transforms:
+        display = transform.display_name()
+        live = [i for i, e in enumerate(examples) if transform.applies(e) is None]
+        batch = [examples[i] for i in live]
+        job = transform.start(batch, [item_rng(seed, display, e.id) for e in batch], flow)
+        started.append((transform, display, live, job))
+    flow.drive([job for *_, job in started])
+    identity = backend.identity()
+    out: dict[str, list[Result]] = {}
+    for transform, display, live, job in started:
+        results: list[Result] = [("na", transform.applies(e) or "") for e in examples]
+        for index, output in zip(live, job.results(identity), strict=True):
+            results[index] = finish(transform, display, seed, examples[index], output)
+        out[display] = results
+    return out
 
 
 def _run_batch(transform: Transform, display: str, examples: list[Example], seed: int,

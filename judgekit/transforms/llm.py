@@ -6,6 +6,12 @@ bounds, and embedding cosine similarity to the original >= ``min_similarity`` (a
 pooling, as reWordBench does). A text that fails is resampled (seeded, ``resample_temperature``) up to
 ``max_attempts`` times in all. An item whose texts still fail comes back as `GenerationFailed` (a
 `NotApplicable`) with the reason per text — never silently kept or dropped.
+
+No rounds: every text goes through its own attempts and stages (`RewriteJob`). Its next request (the
+next stage, or a resample) is submitted the moment its reply arrives and is checked, while every other
+text's requests stay in flight; a stalled request holds up its own text only. Several transforms' jobs
+share one `Flow` (`judgekit.transforms.engine.run_transforms`). Each text's result depends on its own
+replies alone, so the output does not depend on timing, batching or chunking.
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from judgekit.backends.base import ChatRequest
+from judgekit.backends.base import ChatRequest, Generation
+from judgekit.backends.dispatch import Flow
 from judgekit.data.example import Example, Message
 from judgekit.errors import SpecError
 from judgekit.templates import PromptTemplate, load_template
@@ -103,29 +110,26 @@ class LLMRewrite(BatchTransform):
     def apply_batch(
         self, examples: Sequence[Example], rngs: Sequence[random.Random], backend: Backend
     ) -> list[Example | NotApplicable]:
-        results: list[Example | NotApplicable | None] = [None] * len(examples)
-        units: list[_Unit] = []
+        flow = Flow(backend)
+        job = self.start(examples, rngs, flow)
+        flow.drive([job])
+        return job.results(backend.identity())
+
+    def start(self, examples: Sequence[Example], rngs: Sequence[random.Random], flow: Flow) -> RewriteJob:
+        """Submit every text's first request to ``flow``; drive the flow to finish the job."""
+        job = RewriteJob(self, list(examples))
         for item, (example, rng) in enumerate(zip(examples, rngs, strict=True)):
             reason = self.applies(example)
             if reason is not None:
-                results[item] = NotApplicable(reason)
+                job.outcome[item] = NotApplicable(reason)
                 continue
-            units.extend(self.units_of(item, example, rng))
-        for unit in units:  # render everything once before any request: template errors surface now
+            job.units.extend(self.units_of(item, example, rng))
+        for unit in job.units:  # render everything once before any request: template errors surface now
             for template, variables in self.stages(unit.original):
                 template.messages(variables)
-        for attempt in range(self.max_attempts):
-            pending = [u for u in units if u.result is None]
-            if not pending:
-                break
-            self._attempt(pending, attempt, backend)
-        by_item: dict[int, list[_Unit]] = {}
-        for unit in units:
-            by_item.setdefault(unit.item, []).append(unit)
-        identity = backend.identity()
-        for item, item_units in by_item.items():
-            results[item] = self._assemble(examples[item], item_units, identity)
-        return [r if r is not None else NotApplicable("nothing to rewrite") for r in results]
+        for unit in job.units:
+            job.begin(unit, 0, flow)
+        return job
 
     def plan(self, examples: Sequence[Example], rngs: Sequence[random.Random]) -> list[ChatRequest]:
         """The first-attempt, first-stage requests `apply_batch` would send (for --dry-run; nothing is sent).
@@ -149,52 +153,6 @@ class LLMRewrite(BatchTransform):
         return ChatRequest(messages=messages, max_tokens=budget, temperature=temperature,
                            seed=(unit.seed + attempt) % 2**31, sample_index=attempt)
 
-    def _attempt(self, pending: list[_Unit], attempt: int, backend: Backend) -> None:
-        current = {id(u): u.original for u in pending}
-        alive = list(pending)
-        for stage in range(len(self.stages("x"))):
-            requests = []
-            for unit in alive:
-                template, variables = self.stages(current[id(unit)])[stage]
-                requests.append(self._request(template.messages(variables), unit, attempt, current[id(unit)]))
-            generations = backend.generate(requests)
-            survivors = []
-            for unit, generation in zip(alive, generations, strict=True):
-                if not generation.ok:
-                    unit.reason = f"generation failed: {generation.error}"
-                    continue
-                text = clean_generation(generation.text or "")
-                if not text:
-                    unit.reason = "empty"
-                    continue
-                current[id(unit)] = text
-                survivors.append(unit)
-            alive = survivors
-        checked = []
-        for unit in alive:
-            unit.attempts = attempt + 1
-            reason = rejection_reason(current[id(unit)], unit.original, min_ratio=self.min_length_ratio,
-                                      max_ratio=self.max_length_ratio) or self.extra_check(current[id(unit)],
-                                                                                           unit.original)
-            if reason is not None:
-                unit.reason = reason
-            else:
-                checked.append(unit)
-        for unit in pending:
-            unit.attempts = attempt + 1
-        if checked and self.min_similarity > 0:
-            from judgekit.transforms.quality import shared_embedder
-
-            scores = shared_embedder().similarities([current[id(u)] for u in checked], [u.original for u in checked])
-        else:
-            scores = [None] * len(checked)
-        for unit, score in zip(checked, scores, strict=True):
-            if score is not None and score < self.min_similarity:
-                unit.reason = f"similarity {score:.2f} < {self.min_similarity:g}"
-                unit.similarity = score
-                continue
-            unit.result, unit.similarity, unit.reason = current[id(unit)], score, None
-
     def _assemble(self, example: Example, units: list[_Unit], identity: dict[str, Any]) -> Example | NotApplicable:
         failed = {u.where: u.reason or "unknown" for u in units if u.result is None}
         if failed:
@@ -216,6 +174,82 @@ class LLMRewrite(BatchTransform):
         }
         changed = {name: tuple(value) for name, value in fields.items() if name in self.targets}
         return example.replace(**changed).with_meta(llm=provenance)
+
+
+class RewriteJob:
+    """One transform's texts in flight: each goes stage by stage and attempt by attempt on its own."""
+
+    def __init__(self, transform: LLMRewrite, examples: list[Example]) -> None:
+        self.transform = transform
+        self.examples = examples
+        self.units: list[_Unit] = []
+        self.outcome: dict[int, NotApplicable] = {}
+        self.stage_count = len(transform.stages("x"))
+        self._to_check: list[tuple[_Unit, int, str]] = []  # passed the text checks; similarity next
+
+    def begin(self, unit: _Unit, attempt: int, flow: Flow) -> None:
+        self._submit(unit, attempt, 0, unit.original, flow)
+
+    def _submit(self, unit: _Unit, attempt: int, stage: int, text: str, flow: Flow) -> None:
+        template, variables = self.transform.stages(text)[stage]
+        request = self.transform._request(template.messages(variables), unit, attempt, text)
+        flow.submit(request, (self, unit, attempt, stage))
+
+    def on_result(self, tag: tuple[Any, _Unit, int, int], generation: Generation, flow: Flow) -> None:
+        _, unit, attempt, stage = tag
+        if not generation.ok:
+            self._failed(unit, attempt, f"generation failed: {generation.error}", flow)
+            return
+        text = clean_generation(generation.text or "")
+        if not text:
+            self._failed(unit, attempt, "empty", flow)
+            return
+        if stage + 1 < self.stage_count:
+            self._submit(unit, attempt, stage + 1, text, flow)
+            return
+        transform = self.transform
+        reason = rejection_reason(text, unit.original, min_ratio=transform.min_length_ratio,
+                                  max_ratio=transform.max_length_ratio) or transform.extra_check(text, unit.original)
+        if reason is not None:
+            self._failed(unit, attempt, reason, flow)
+        elif transform.min_similarity > 0:
+            self._to_check.append((unit, attempt, text))
+        else:
+            unit.result, unit.similarity, unit.reason, unit.attempts = text, None, None, attempt + 1
+
+    def settle(self, flow: Flow) -> None:
+        """Similarity of the rewrites that arrived since the last call (one embedding batch)."""
+        if not self._to_check:
+            return
+        checking, self._to_check = self._to_check, []
+        from judgekit.transforms.quality import shared_embedder
+
+        scores = shared_embedder().similarities([t for _, _, t in checking], [u.original for u, _, _ in checking])
+        for (unit, attempt, text), score in zip(checking, scores, strict=True):
+            if score < self.transform.min_similarity:
+                unit.similarity = score
+                self._failed(unit, attempt, f"similarity {score:.2f} < {self.transform.min_similarity:g}", flow)
+            else:
+                unit.result, unit.similarity, unit.reason, unit.attempts = text, score, None, attempt + 1
+
+    def _failed(self, unit: _Unit, attempt: int, reason: str, flow: Flow) -> None:
+        unit.reason, unit.attempts = reason, attempt + 1
+        if attempt + 1 < self.transform.max_attempts:
+            self.begin(unit, attempt + 1, flow)  # the resample goes out now, not after a round
+
+    def results(self, identity: dict[str, Any]) -> list[Example | NotApplicable]:
+        by_item: dict[int, list[_Unit]] = {}
+        for unit in self.units:
+            by_item.setdefault(unit.item, []).append(unit)
+        out: list[Example | NotApplicable] = []
+        for item, example in enumerate(self.examples):
+            if item in self.outcome:
+                out.append(self.outcome[item])
+            elif item in by_item:
+                out.append(self.transform._assemble(example, by_item[item], identity))
+            else:
+                out.append(NotApplicable("nothing to rewrite"))
+        return out
 
 
 @transform("paraphrase")

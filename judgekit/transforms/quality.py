@@ -8,9 +8,11 @@ filters (judgekit.synth.filters) use them to drop generated items.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 _PREAMBLE = re.compile(
     r"""^\s*(?:
@@ -86,6 +88,9 @@ def rejection_reason(candidate: str, original: str, *, min_ratio: float, max_rat
 
 
 # -- similarity ------------------------------------------------------------------------------------------
+_LOADING = threading.Lock()
+
+
 class SentenceEmbedder:
     """Embeds texts with a BERT-like model folder (default: the embedded all-MiniLM-L6-v2); loads on first use."""
 
@@ -99,6 +104,11 @@ class SentenceEmbedder:
     def _load(self) -> None:
         if self._model is not None:
             return
+        with _LOADING:  # chunks on several threads: load once (and import transformers once)
+            if self._model is None:
+                self._load_now()
+
+    def _load_now(self) -> None:
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
@@ -112,23 +122,33 @@ class SentenceEmbedder:
         self._model = AutoModel.from_pretrained(str(path)).eval()
 
     def embed(self, texts: Sequence[str]):
-        """A (len(texts), dim) float tensor of unit vectors."""
+        """A (len(texts), dim) float tensor of unit vectors.
+
+        Each text is padded to the next multiple of 32 tokens and batched only with texts padded to the
+        same width, so its vector depends on the text alone, never on which texts it was embedded with
+        (a chunked or streamed run gets the bytes a whole-dataset run gets)."""
         import torch
 
         self._load()
-        chunks = []
-        for start in range(0, len(texts), self.batch_size):
-            batch = list(texts[start:start + self.batch_size])
-            encoded = self._tokenizer(batch, padding=True, truncation=True, max_length=self.max_length,
-                                      return_tensors="pt")
-            with torch.inference_mode():
-                hidden = self._model(**encoded).last_hidden_state
-            mask = encoded["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            chunks.append(torch.nn.functional.normalize(pooled, dim=-1))
-        if not chunks:
+        if not texts:
             return torch.zeros(0, 384)
-        return torch.cat(chunks)
+        lengths = [len(ids) for ids in self._tokenizer(list(texts), truncation=True, max_length=self.max_length,
+                                                        verbose=False)["input_ids"]]
+        widths = [min(self.max_length, -(-n // 32) * 32) for n in lengths]
+        out: list[Any] = [None] * len(texts)
+        for width in sorted(set(widths)):
+            members = [i for i, w in enumerate(widths) if w == width]
+            for start in range(0, len(members), self.batch_size):
+                batch = members[start:start + self.batch_size]
+                encoded = self._tokenizer([texts[i] for i in batch], padding="max_length", truncation=True,
+                                          max_length=width, return_tensors="pt")
+                with torch.inference_mode():
+                    hidden = self._model(**encoded).last_hidden_state
+                mask = encoded["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                for index, vector in zip(batch, torch.nn.functional.normalize(pooled, dim=-1), strict=True):
+                    out[index] = vector
+        return torch.stack(out)
 
     def similarities(self, left: Sequence[str], right: Sequence[str]) -> list[float]:
         """Cosine similarity of each pair (left[i], right[i])."""
