@@ -17,10 +17,10 @@ import threading
 import time
 from collections.abc import Coroutine
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from judgekit.backends.base import Backend, ChatRequest, Generation
+# (a backend, its requests and generations: judgekit.backends.base, which imports this module)
+Backend = ChatRequest = Generation = Any
 
 
 class LoopThread:
@@ -175,7 +175,8 @@ class Flow:
     A job submits tagged requests (``tag[0]`` is the job itself); `drive` hands every reply to
     ``job.on_result(tag, generation, flow)`` the moment it arrives, which may submit more (a next stage, a
     resample), and calls ``job.settle(flow)`` after each batch of arrivals (batched checks such as
-    embedding similarity). It returns when nothing is in flight and nothing is left to settle.
+    embedding similarity). It returns when nothing is in flight and nothing is left to settle, and raises
+    `BackendRefused` as soon as the backend refuses (a bad key, model or URL: nothing more is worth sending).
     """
 
     def __init__(self, backend: Backend) -> None:
@@ -202,3 +203,8 @@ class Flow:
             for tag, future in arrivals:
                 self.in_flight -= 1
                 tag[0].on_result(tag, future.result(), self)
+            refused = getattr(self.backend, "refused", None)
+            if refused:
+                from judgekit.errors import BackendRefused
+
+                raise BackendRefused(refused)

@@ -14,9 +14,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from judgekit.backends.base import Backend
 from judgekit.data.pairs import PairingSpec
 from judgekit.synth.filters import FilterRef
-from judgekit.transforms.refs import TransformRef
+from judgekit.transforms.base import Transform
+from judgekit.transforms.refs import TransformRef, build_transforms
 from judgekit.vocabulary import DatasetOutputSpec, RunSpec, load_spec
 
 
@@ -57,3 +59,18 @@ def load_recipe(source: str | Path | Mapping[str, Any] | Recipe, overrides: Sequ
     return load_spec(Recipe, "synth", source, shorthands=shorthands, overrides=overrides,
                      defaults={"name": name} if name else None,
                      what="a recipe is a mapping with name, data, backend, transforms, filters, output")
+
+
+def recipe_transforms(recipe: Recipe) -> list[Transform]:
+    """The recipe's transforms, built (names and arguments checked)."""
+    return build_transforms(recipe.transforms)
+
+
+def open_backend(recipe: Recipe, *, no_cache: bool = False) -> Backend:
+    """The recipe's backend (the embedded model when it names none), behind the cache unless ``no_cache``."""
+    from judgekit.backends.spec import load_backend, parse_backend_spec
+
+    spec = recipe.backend or parse_backend_spec("embedded")
+    if no_cache:
+        spec = spec.model_copy(update={"cache": False})
+    return load_backend(spec)

@@ -11,14 +11,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from judgekit.backends.base import Backend, ChatRequest, Emit, Generation
+from judgekit.backends.base import Backend, ChatRequest
 from judgekit.data.example import Example
 from judgekit.data.selection import SelectedExamples, select_examples
 from judgekit.outputs import OutputTarget, prepare_output
 from judgekit.provenance import SynthManifest
-from judgekit.synth.recipe import Recipe
+from judgekit.synth.progress import ReportingBackend  # noqa: F401 (public here too)
+from judgekit.synth.recipe import Recipe, open_backend, recipe_transforms
 from judgekit.transforms.base import Transform, item_rng
-from judgekit.transforms.refs import build_transforms
 
 ProgressHook = Callable[[dict[str, int]], None]
 
@@ -71,19 +71,6 @@ def load_data(recipe: Recipe) -> tuple[list[Example], SelectedExamples]:
     return list(selected), selected
 
 
-def recipe_transforms(recipe: Recipe) -> list[Transform]:
-    return build_transforms(recipe.transforms)
-
-
-def open_backend(recipe: Recipe, *, no_cache: bool = False) -> Backend:
-    from judgekit.backends.spec import load_backend, parse_backend_spec
-
-    spec = recipe.backend or parse_backend_spec("embedded")
-    if no_cache:
-        spec = spec.model_copy(update={"cache": False})
-    return load_backend(spec)
-
-
 def _estimate(request: ChatRequest) -> tuple[int, int]:
     prompt = sum(len(m.content) for m in request.messages) // 4 + 4 * len(request.messages)
     return prompt, min(request.max_tokens, prompt)
@@ -133,70 +120,6 @@ def plan_recipe(
         plan.cost_usd = round((plan.prompt_tokens * (usage.price_input_per_mtok or 0)
                                + plan.completion_tokens * (usage.price_output_per_mtok or 0)) / 1e6, 6)
     return plan
-
-
-class ReportingBackend(Backend):
-    """Passes every call through to a backend and reports progress (done, total, cache hits, failures)."""
-
-    def __init__(self, inner: Backend, hook: ProgressHook, *, expected: int = 0) -> None:
-        import threading
-
-        self.inner = inner
-        self.name = inner.name
-        self.hook = hook
-        self.state = {"done": 0, "total": expected, "submitted": 0, "cache_hits": 0, "failures": 0}
-        self._lock = threading.Lock()
-
-    @property
-    def usage(self):  # type: ignore[override]
-        return self.inner.usage
-
-    @property
-    def refused(self) -> str | None:  # type: ignore[override]
-        return self.inner.refused
-
-    def submit(self, request: ChatRequest):
-        with self._lock:
-            self.state["submitted"] += 1
-            self.state["total"] = max(self.state["total"], self.state["submitted"])
-            snapshot = dict(self.state)
-        self.hook(snapshot)
-        future = self.inner.submit(request)
-
-        def seen(done) -> None:
-            generation = done.result() if not done.exception() else Generation(text=None, error="failed")
-            with self._lock:
-                self.state["done"] += 1
-                self.state["cache_hits"] += int(generation.cached)
-                self.state["failures"] += int(not generation.ok)
-                snapshot = dict(self.state)
-            self.hook(snapshot)
-
-        future.add_done_callback(seen)
-        return future
-
-    def identity(self) -> dict[str, Any]:
-        return self.inner.identity()
-
-    def generate(self, requests: Sequence[ChatRequest], *, progress: Callable[[int], None] | None = None,
-                 on_result: Emit | None = None) -> list[Generation]:
-        state = self.state
-        state["submitted"] += len(requests)
-        state["total"] = max(state["total"], state["submitted"])
-        self.hook(dict(state))
-
-        def seen(index: int, generation: Generation) -> None:
-            state["done"] += 1
-            state["cache_hits"] += int(generation.cached)
-            state["failures"] += int(not generation.ok)
-            self.hook(dict(state))
-            if on_result is not None:
-                on_result(index, generation)
-
-        return self.inner.generate(requests, progress=progress, on_result=seen)
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 def run_recipe(

@@ -62,7 +62,7 @@ class SynthStage(Stage):
 
     def setup(self) -> None:
         from judgekit.synth.filters import build_filters
-        from judgekit.synth.runner import open_backend, recipe_transforms
+        from judgekit.synth.recipe import open_backend, recipe_transforms
 
         self.worker = f"{os.uname().nodename}:{os.getpid()}:{id(self)}"
         self.transforms = recipe_transforms(self.recipe)
@@ -78,7 +78,7 @@ class SynthStage(Stage):
                     attach_budget(backend, self.budget.get())
             self.backend = backend
             if self.hook is not None:
-                from judgekit.synth.runner import ReportingBackend
+                from judgekit.synth.progress import ReportingBackend
 
                 self.backend = ReportingBackend(backend, self.hook)
 

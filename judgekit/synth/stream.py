@@ -136,7 +136,7 @@ def run_recipe_stream(recipe: Recipe, target: OutputTarget, *, executor: Executo
     """Run a recipe into ``target`` (see the module docstring); the manifest (item lists left out)."""
     from judgekit import __version__
     from judgekit.synth.filters import build_filters
-    from judgekit.synth.runner import recipe_transforms
+    from judgekit.synth.recipe import recipe_transforms
 
     started = time.time()
     transforms = recipe_transforms(recipe)
@@ -206,7 +206,7 @@ def run_recipe_stream(recipe: Recipe, target: OutputTarget, *, executor: Executo
 def synth_executor(recipe: Recipe, engine: str = "local", *, ray_address: str | None = None,
                    workers: int | None = None) -> Executor:
     """The executor a recipe runs on: LLM chunks on threads of this process (local), or Ray."""
-    from judgekit.synth.runner import recipe_transforms
+    from judgekit.synth.recipe import recipe_transforms
 
     llm = any(t.needs_backend for t in recipe_transforms(recipe))
     if engine == "local" and llm:
@@ -216,7 +216,7 @@ def synth_executor(recipe: Recipe, engine: str = "local", *, ray_address: str | 
 
 def _identity(recipe: Recipe) -> dict[str, Any]:
     """The backend's identity without sending anything (a Ray run's backends lived in the workers)."""
-    from judgekit.synth.runner import open_backend
+    from judgekit.synth.recipe import open_backend
 
     backend = open_backend(recipe, no_cache=True)
     try:
