@@ -156,11 +156,17 @@ class RayExecutor:
         logging.getLogger("ray.data").setLevel(logging.ERROR)  # no per-dataset INFO lines on the CLI
         return ray
 
-    def _actors(self) -> int:
-        """Actors per stage with a setup: ``workers``, or every CPU of a cluster attached to with --workers 1."""
+    def _actors(self, stage: Stage | None = None) -> int:
+        """Actors per stage with a setup: ``workers``, or every CPU (GPU stages: every GPU / its share) of a
+        cluster attached to with --workers 1."""
+        if stage is not None and stage.actors:
+            return stage.actors
         if self.workers > 1 or not self.address:
             return self.workers
-        return max(1, int(_ray().cluster_resources().get("CPU", 1)))
+        resources = _ray().cluster_resources()
+        if stage is not None and stage.num_gpus:
+            return max(1, int(resources.get("GPU", 0) / stage.num_gpus))
+        return max(1, int(resources.get("CPU", 1)))
 
     def share(self, value: Any) -> RayShared:
         return RayShared(self._init().put(value))
@@ -202,8 +208,13 @@ class RayExecutor:
         ds = ds.map_batches(_read, fn_kwargs={"source": pipeline.source}, batch_size=None, batch_format="pyarrow")
         for stage in pipeline.stages:
             if stage.has_setup:
+                concurrent = max(1, stage.concurrent)
+                threads: dict[str, Any] = {"max_tasks_in_flight_per_actor": concurrent,
+                                           "max_concurrent_calls_per_actor": concurrent,
+                                           "enable_true_multi_threading": True} if concurrent > 1 else {}
+                compute = ray.data.ActorPoolStrategy(size=self._actors(stage), **threads)
                 ds = ds.map_batches(_StageActor, fn_constructor_args=(stage,), batch_size=None,
-                                    batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(size=self._actors()))
+                                    batch_format="pyarrow", compute=compute, num_gpus=stage.num_gpus or None)
             else:
                 ds = ds.map_batches(_stateless, fn_kwargs={"stage": stage}, batch_size=None, batch_format="pyarrow")
         ds = ds.map_batches(_pack, fn_kwargs={"pack": pipeline.pack}, batch_size=None, batch_format="pyarrow")

@@ -18,9 +18,17 @@ Rows = list[Any]
 
 
 class Stage:
-    """A batch function with optional one-time setup. Subclass it and override `process` (and `setup`)."""
+    """A batch function with optional one-time setup. Subclass it and override `process` (and `setup`).
+
+    Where the Ray executor runs a stage with a setup: ``actors`` actors (0: one per worker or cluster CPU,
+    or per ``num_gpus`` share of the cluster's GPUs), each taking ``concurrent`` batches at once (LLM stages:
+    several chunks' requests in flight) and holding ``num_gpus`` GPUs.
+    """
 
     name: str = ""
+    actors: int = 0
+    concurrent: int = 1
+    num_gpus: float = 0
 
     def setup(self) -> None:
         """Load what the stage needs once per worker process or actor (called before the first batch)."""

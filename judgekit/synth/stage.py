@@ -40,6 +40,7 @@ class SynthStage(Stage):
     """
 
     name = "synth"
+    concurrent = 4  # chunks an actor works on at once: their requests all in flight under one budget
 
     def __init__(self, recipe: Recipe, *, no_cache: bool = False, backend: Backend | None = None,
                  pool: Shared | None = None, budget: Shared | None = None, hook: Any = None) -> None:

@@ -61,6 +61,20 @@ def _usage(reports: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
     return total
 
 
+def _latest(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    """A worker's counters at their latest: each at its highest (they only grow; chunks end in any order)."""
+    if old is None:
+        return new
+    merged = dict(new)
+    for name, value in old.items():
+        if isinstance(value, dict):
+            merged[name] = {k: max(value.get(k, 0), new.get(name, {}).get(k, 0))
+                            for k in {*value, *new.get(name, {})}}
+        elif isinstance(value, int | float):
+            merged[name] = max(value, new.get(name, 0))
+    return merged
+
+
 def _templates(transforms: list[Transform]) -> dict[str, str]:
     found: dict[str, str] = {}
     for transform in transforms:
@@ -173,6 +187,7 @@ def run_recipe_stream(recipe: Recipe, target: OutputTarget, *, executor: Executo
                 from judgekit.engine.budget import make_budget
 
                 budget = make_budget(executor, recipe.backend)
+                recipe = _shared_cache(recipe, no_cache)
             stage = SynthStage(recipe, no_cache=no_cache, backend=backend if executor.name == "local" else None,
                                pool=shared_pool, budget=budget, hook=hook if executor.name == "local" else None)
             committer = Committer(plan, rundir, outputs, note_lists, resume.state)
@@ -180,7 +195,8 @@ def run_recipe_stream(recipe: Recipe, target: OutputTarget, *, executor: Executo
             pipeline = Pipeline.build(plan.reader, [stage], SynthPacker(tuple(outputs)))
             info.resumed_chunks = resume.next_chunk
             for _, packed in executor.run(pipeline, plan.iter_chunks(resume.next_chunk)):
-                reports.update(packed.extra.get("usage") or {})
+                for worker, report in (packed.extra.get("usage") or {}).items():
+                    reports[worker] = _latest(reports.get(worker), report)
                 committer.state["usage"] = reports
                 committer.commit(packed)
                 partial.keep = True
@@ -212,6 +228,17 @@ def synth_executor(recipe: Recipe, engine: str = "local", *, ray_address: str | 
     if engine == "local" and llm:
         return make_executor("local", threads=CHUNKS_IN_FLIGHT, ray_address=ray_address)
     return make_executor(engine, workers=workers or recipe.workers, ray_address=ray_address)
+
+
+def _shared_cache(recipe: Recipe, no_cache: bool) -> Recipe:
+    """The recipe with the driver's response cache file named, so Ray workers on this machine (or on shared
+    storage) read and write the same cache as the driver would."""
+    backend = recipe.backend
+    if backend is None or no_cache or not backend.cache or backend.cache_path:
+        return recipe
+    from judgekit.backends.cache import default_cache_path
+
+    return recipe.model_copy(update={"backend": backend.model_copy(update={"cache_path": str(default_cache_path())})})
 
 
 def _identity(recipe: Recipe) -> dict[str, Any]:
