@@ -27,12 +27,23 @@ def test_scores_do_not_depend_on_batch_size(tiny_bert_dir, tmp_path):
     big = ScalarJudge(spec(tiny_bert_dir, token_budget=100_000, max_batch_size=64, cache=False))
     tight = ScalarJudge(spec(tiny_bert_dir, token_budget=300, max_batch_size=64, cache=False))
     results = [j.judge(items()) for j in (one, big, tight)]
-    assert one.stats()["batches"] == 24 and big.stats()["batches"] == 1 and tight.stats()["batches"] > 2
+    assert one.stats()["batches"] == 24 and big.stats()["batches"] < tight.stats()["batches"] < 24
     for k in range(12):
         a, b, c = (r[k] for r in results)
         for x, y, z in zip(a.scores_chosen + a.scores_rejected, b.scores_chosen + b.scores_rejected,
                            c.scores_chosen + c.scores_rejected, strict=True):
             assert abs(x - y) < 1e-4 and abs(x - z) < 1e-4
+
+
+def test_a_score_does_not_depend_on_what_else_is_scored_with_it(tiny_bert_dir):
+    """Chunked and distributed runs score subsets of the texts: each text gets the very same float."""
+    judge = ScalarJudge(spec(tiny_bert_dir, token_budget=600, max_batch_size=8, cache=False))
+    whole = judge.judge(items())
+    for start, stop in ((0, 1), (1, 4), (4, 12), (3, 9)):
+        part = ScalarJudge(spec(tiny_bert_dir, token_budget=600, max_batch_size=8, cache=False)).judge(
+            items()[start:stop])
+        for a, b in zip(whole[start:stop], part, strict=True):
+            assert a.scores_chosen == b.scores_chosen and a.scores_rejected == b.scores_rejected
 
 
 def test_plan_batches_respects_budget():
@@ -98,7 +109,7 @@ def test_chat_template_and_causal_model(tiny_llama_rm):
     assert "<|im_start|>assistant\nHello there" in text and special is False
     one = ScalarJudge(spec(tiny_llama_rm, max_batch_size=1, cache=False)).judge(items(6))
     many = judge.judge(items(6))
-    assert judge.stats()["batches"] == 1
+    assert judge.stats()["batches"] < 12  # several texts per batch (one batch per padded width here)
     for a, b in zip(one, many, strict=True):
         for x, y in zip(a.scores_chosen + a.scores_rejected, b.scores_chosen + b.scores_rejected, strict=True):
             assert abs(x - y) < 1e-4

@@ -8,7 +8,8 @@ Inputs longer than the model's limit are cut from the left, so the response's en
 
 Speed without changing results: every unique text is scored once per run (and cached on disk), and
 texts are sorted by length and packed into batches by a padded-token budget. Padding is on the right
-and masked, so a score does not depend on which batch it landed in.
+and masked, and each text is padded to the next multiple of 32 tokens with texts of that width only, so
+a score does not depend on which batch it landed in (a chunked or distributed run scores the same).
 """
 
 from __future__ import annotations
@@ -75,6 +76,23 @@ def plan_batches(lengths: Sequence[int], *, token_budget: int, max_batch_size: i
     if current:
         batches.append(current)
     return batches
+
+
+def padded_batches(lengths: Sequence[int], *, limit: int, token_budget: int,
+                   max_batch_size: int) -> list[tuple[int, int, list[int]]]:
+    """(padded width, rows, indices) per batch: texts padded to the next multiple of 32 tokens (at most
+    ``limit``), longest first, batched with texts of the same width by the token budget (`plan_batches`),
+    and every batch of a width padded to the same number of rows. The model then sees the same tensor
+    shapes for a text whatever else is scored with it, so its score depends on the text alone: a chunked or
+    distributed run scores exactly what a whole run scores."""
+    widths = [max(n, min(limit, -(-n // 32) * 32)) for n in lengths]
+    out = []
+    for width in sorted(set(widths), reverse=True):
+        members = [i for i, w in enumerate(widths) if w == width]
+        rows = max(1, min(max_batch_size, token_budget // max(width, 1)))
+        for group in plan_batches([width] * len(members), token_budget=token_budget, max_batch_size=max_batch_size):
+            out.append((width, rows, [members[k] for k in group]))
+    return out
 
 
 @JUDGES.register("scalar")
@@ -245,20 +263,20 @@ class ScalarJudge(Judge):
         model = self.model
         pad = self.tokenizer.pad_token_id
         scores = [0.0] * len(items)
-        batches = plan_batches([len(ids) for ids in encoded], token_budget=self.spec.token_budget,
-                               max_batch_size=self.spec.max_batch_size)
         done = 0
         with torch.inference_mode():
-            for batch in batches:
-                width = max(len(encoded[i]) for i in batch)
-                input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
-                mask = torch.zeros((len(batch), width), dtype=torch.long)
+            for width, rows, batch in padded_batches([len(ids) for ids in encoded], limit=self.max_length(),
+                                                     token_budget=self.spec.token_budget,
+                                                     max_batch_size=self.spec.max_batch_size):
+                input_ids = torch.full((rows, width), pad, dtype=torch.long)
+                mask = torch.zeros((rows, width), dtype=torch.long)
+                mask[len(batch):, 0] = 1  # filler rows: one pad token each (never a fully masked row)
                 for row, index in enumerate(batch):
                     ids = encoded[index]
                     input_ids[row, :len(ids)] = torch.tensor(ids, dtype=torch.long)
                     mask[row, :len(ids)] = 1
                 logits = model(input_ids=input_ids.to(self._device), attention_mask=mask.to(self._device)).logits
-                values = logits[:, self.spec.score_index].float().cpu().tolist()
+                values = logits[:len(batch), self.spec.score_index].float().cpu().tolist()
                 for index, value in zip(batch, values, strict=True):
                     scores[index] = value
                 self.counters["batches"] += 1

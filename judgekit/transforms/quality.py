@@ -125,8 +125,9 @@ class SentenceEmbedder:
         """A (len(texts), dim) float tensor of unit vectors.
 
         Each text is padded to the next multiple of 32 tokens and batched only with texts padded to the
-        same width, so its vector depends on the text alone, never on which texts it was embedded with
-        (a chunked or streamed run gets the bytes a whole-dataset run gets)."""
+        same width, in batches of ``batch_size`` rows (filled up with empty texts), so the model sees the same
+        shapes whatever else is embedded: a vector depends on its text alone (a chunked or streamed run gets
+        the bytes a whole-dataset run gets)."""
         import torch
 
         self._load()
@@ -140,13 +141,14 @@ class SentenceEmbedder:
             members = [i for i, w in enumerate(widths) if w == width]
             for start in range(0, len(members), self.batch_size):
                 batch = members[start:start + self.batch_size]
-                encoded = self._tokenizer([texts[i] for i in batch], padding="max_length", truncation=True,
-                                          max_length=width, return_tensors="pt")
+                filled = [texts[i] for i in batch] + [""] * (self.batch_size - len(batch))
+                encoded = self._tokenizer(filled, padding="max_length", truncation=True, max_length=width,
+                                          return_tensors="pt")
                 with torch.inference_mode():
                     hidden = self._model(**encoded).last_hidden_state
                 mask = encoded["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                for index, vector in zip(batch, torch.nn.functional.normalize(pooled, dim=-1), strict=True):
+                for index, vector in zip(batch, torch.nn.functional.normalize(pooled, dim=-1)[:len(batch)], strict=True):
                     out[index] = vector
         return torch.stack(out)
 
