@@ -7,6 +7,7 @@ import click
 from judgekit.cli.options import (
     absolute_if_local,
     check_error_rate,
+    engine_options,
     max_error_rate_option,
     overwrite_option,
     set_option,
@@ -30,11 +31,14 @@ from judgekit.cli.options import (
 @click.option("--limit-per-subset", type=click.IntRange(min=1), help="first N items of each subset (data.limit_per_subset)")
 @click.option("--seed", type=int, help="override the suite's seed (transforms, bootstrap, placements)")
 @click.option("--backend", metavar="SPEC", help="backend for LLM-family transforms, e.g. embedded or openai:MODEL@URL")
+@engine_options
+@click.option("--judge-gpus", type=click.FloatRange(min=0), default=0, show_default=True, metavar="N",
+              help="GPUs per scalar-judge actor with --engine ray (0.5: two actors share a GPU; 0: CPUs)")
 @max_error_rate_option
 def eval_command(suite: str, judges: tuple[str, ...], overrides: tuple[str, ...], out_dir: str | None,
                  overwrite: bool, data: tuple[str, ...], transforms: tuple[str, ...], limit: int | None,
-                 limit_per_subset: int | None, seed: int | None, backend: str | None,
-                 max_error_rate: float | None) -> None:
+                 limit_per_subset: int | None, seed: int | None, backend: str | None, engine: str,
+                 ray_address: str | None, chunk_size: int, judge_gpus: float, max_error_rate: float | None) -> None:
     """Run SUITE (a name from `judgekit ls suites` or a YAML file) and write a run folder with
     suite.yaml, judgments.jsonl, transforms.jsonl, report.json, report.md and report.html.
 
@@ -53,7 +57,7 @@ def eval_command(suite: str, judges: tuple[str, ...], overrides: tuple[str, ...]
 
     from judgekit.cli.render import quiet_libraries
     from judgekit.cli.report import print_summary, wide_console
-    from judgekit.eval.runner import execute, prepare, write_run
+    from judgekit.eval.runner import placements_for, prepare, templates_of
     from judgekit.outputs import prepare_output
 
     shorthands: dict = {}
@@ -84,22 +88,27 @@ def eval_command(suite: str, judges: tuple[str, ...], overrides: tuple[str, ...]
                             inputs=select_examples(resolved.data, base=resolved.base_dir).paths())
     quiet_libraries()
     out = wide_console()
+    from judgekit.engine import make_executor
+    from judgekit.eval.stream import CHUNKS_IN_FLIGHT, run_suite_stream
+
+    executor = make_executor(engine, ray_address=ray_address, threads=CHUNKS_IN_FLIGHT if engine == "local" else 0)
     try:
-        with out.status("evaluating") as status:
-            result = execute(resolved, built, progress=lambda m: status.update(m),
-                             transforms=transform_objects)
+        with out.status("evaluating"):
+            report, run = run_suite_stream(resolved, built, target, transforms=transform_objects, executor=executor,
+                                           chunk_size=chunk_size, gpus=judge_gpus, placements_for=placements_for,
+                                           templates_of=templates_of)
     finally:
+        executor.close()
         for judge in built:
             judge.close()
-    from judgekit.eval.report import build_report
-
-    report = build_report(result)
-    write_run(result, report, target)
     print_summary(out, report.data)
+    if run.resumed_chunks:
+        out.print(f"resumed an unfinished run: {run.resumed_chunks} of {run.chunks} chunks were already done")
     out.print(f"wrote [bold]{target_dir}[/bold] (report.html, report.md, report.json, judgments.jsonl)")
     calls = sum(int(j["stats"].get("calls", 0)) for j in report.data["judges"])
     errors = sum(int(j["stats"].get("call_errors", 0)) for j in report.data["judges"])
     check_error_rate(errors, calls, resolved.max_error_rate, "judge calls", target_dir)
     failed = sum(t["failed"] for t in report.data["transforms"])
-    check_error_rate(failed, len(result.examples) * max(1, len(result.transforms)), resolved.max_error_rate,
+    check_error_rate(failed, report.data["suite"]["n_items"] * max(1, len(report.data["transforms"])),
+                     resolved.max_error_rate,
                      "transformations", target_dir)

@@ -163,3 +163,17 @@ class Committer:
 
     def skipped(self) -> list[tuple[str, str]]:
         return self.plan.skipped(self.admission)
+
+
+def latest_counters(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    """A worker's cumulative counters at their latest: each at its highest (chunks end in any order)."""
+    if old is None:
+        return new
+    merged = dict(new)
+    for name, value in old.items():
+        if isinstance(value, dict):
+            other = new.get(name) or {}
+            merged[name] = {k: max(value.get(k, 0), other.get(k, 0)) for k in {*value, *other}}
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            merged[name] = max(value, new.get(name, 0))
+    return merged

@@ -9,7 +9,6 @@ not apply to or failed on, with the reason), ``report.json``, ``report.md`` and 
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -137,7 +136,7 @@ def run_suite(suite: Suite | Mapping[str, Any] | str | Path, judges: Sequence[Ju
               *, out_dir: str | Path | None = None, overwrite: bool = False, data: str | Sequence[str] | None = None,
               limit: int | None = None, limit_per_subset: int | None = None, transforms: Sequence[str] | None = None,
               seed: int | None = None, overrides: Sequence[str] = (), transform_backend: Any = None,
-              progress: Progress | None = None):
+              progress: Progress | None = None, executor: Any = None, chunk_size: int | None = None):
     """Run a suite and (with ``out_dir``) write its run folder. Returns the `Report`.
 
     Args:
@@ -148,6 +147,9 @@ def run_suite(suite: Suite | Mapping[str, Any] | str | Path, judges: Sequence[Ju
             ``data.limit_per_subset``, ``transforms`` and ``seed``, applied before ``overrides``.
         overrides: ``key.path=value`` assignments (what ``--set`` takes).
         transform_backend: a Backend for LLM-family transforms (else the suite's ``backend``).
+        executor, chunk_size: with ``out_dir``, the run streams in chunks of ``chunk_size`` items on
+            ``executor`` (`judgekit.engine.make_executor`; default: local threads), resumable
+            (`judgekit.eval.stream`).
     """
     from judgekit.eval.report import build_report
 
@@ -163,6 +165,19 @@ def run_suite(suite: Suite | Mapping[str, Any] | str | Path, judges: Sequence[Ju
     target = None
     if out_dir is not None:
         target = prepare_output(out_dir, command="eval", overwrite=overwrite or resolved.output.overwrite)
+        from judgekit.engine.sources import DEFAULT_CHUNK_SIZE
+        from judgekit.eval.stream import run_suite_stream
+
+        try:
+            report, _ = run_suite_stream(resolved, built, target, transforms=transform_objects, executor=executor,
+                                         chunk_size=chunk_size or DEFAULT_CHUNK_SIZE,
+                                         transform_backend=transform_backend, placements_for=placements_for,
+                                         templates_of=templates_of)
+        finally:
+            for judge in built:
+                if not any(judge is j for j in judges):
+                    judge.close()
+        return report
     try:
         result = execute(resolved, built, transform_backend=transform_backend, progress=progress,
                          transforms=transform_objects)
@@ -178,31 +193,7 @@ def run_suite(suite: Suite | Mapping[str, Any] | str | Path, judges: Sequence[Ju
 
 def write_run(result: RunResult, report: Any, target: OutputTarget) -> None:
     """Write the run folder (built in a temporary sibling, moved into place when complete)."""
-    import yaml
-
-    from judgekit.eval.html import render_html
+    from judgekit.eval.folder import write_run_files
 
     with target.writing() as folder:
-        (folder / "suite.yaml").write_text(yaml.safe_dump(report.data["specs"], sort_keys=False, allow_unicode=True),
-                                           encoding="utf-8")
-        sections = {e.id: e for e in result.examples}
-        with (folder / "judgments.jsonl").open("w", encoding="utf-8") as handle:
-            for judge_name, variants in result.judgments.items():
-                for variant, judgments in variants.items():
-                    for judgment in judgments:
-                        record = {"judge": judge_name, "variant": variant, **judgment.to_dict()}
-                        example = sections.get(judgment.id)
-                        record["section"] = example.meta.get("section") if example is not None else None
-                        handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-        with (folder / "transforms.jsonl").open("w", encoding="utf-8") as handle:
-            for record in result.transforms:
-                for item_id, reason in record.not_applicable:
-                    handle.write(json.dumps({"transform": record.name, "id": item_id, "status": "not_applicable",
-                                             "reason": reason}, ensure_ascii=False) + "\n")
-                for item_id, error in record.failed:
-                    handle.write(json.dumps({"transform": record.name, "id": item_id, "status": "failed",
-                                             "reason": error}, ensure_ascii=False) + "\n")
-        (folder / "report.json").write_text(json.dumps(report.data, indent=2, ensure_ascii=False, default=str),
-                                            encoding="utf-8")
-        (folder / "report.md").write_text(report.to_markdown(), encoding="utf-8")
-        (folder / "report.html").write_text(render_html(report.data), encoding="utf-8")
+        write_run_files(folder, result, report)

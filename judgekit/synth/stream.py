@@ -20,7 +20,7 @@ from typing import Any
 
 from judgekit.backends.base import Backend
 from judgekit.data.reader import no_items
-from judgekit.engine.commit import Committer
+from judgekit.engine.commit import Committer, latest_counters
 from judgekit.engine.executors import make_executor
 from judgekit.engine.jsonstream import Placeholders, dump
 from judgekit.engine.pipeline import Executor, Pipeline
@@ -59,20 +59,6 @@ def _usage(reports: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
     if "cost_usd" in total:
         total["cost_usd"] = round(total["cost_usd"], 6)
     return total
-
-
-def _latest(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
-    """A worker's counters at their latest: each at its highest (they only grow; chunks end in any order)."""
-    if old is None:
-        return new
-    merged = dict(new)
-    for name, value in old.items():
-        if isinstance(value, dict):
-            merged[name] = {k: max(value.get(k, 0), new.get(name, {}).get(k, 0))
-                            for k in {*value, *new.get(name, {})}}
-        elif isinstance(value, int | float):
-            merged[name] = max(value, new.get(name, 0))
-    return merged
 
 
 def _templates(transforms: list[Transform]) -> dict[str, str]:
@@ -196,7 +182,7 @@ def run_recipe_stream(recipe: Recipe, target: OutputTarget, *, executor: Executo
             info.resumed_chunks = resume.next_chunk
             for _, packed in executor.run(pipeline, plan.iter_chunks(resume.next_chunk)):
                 for worker, report in (packed.extra.get("usage") or {}).items():
-                    reports[worker] = _latest(reports.get(worker), report)
+                    reports[worker] = latest_counters(reports.get(worker), report)
                 committer.state["usage"] = reports
                 committer.commit(packed)
                 partial.keep = True
