@@ -305,16 +305,33 @@ class _Handler(BaseHTTPRequestHandler):
         return status
 
 
+def rewrite_or_verdict(body: dict[str, Any]) -> str:
+    """A reply that passes judgekit's checks: a verdict for a judge prompt, else a light rewrite of the text
+    after "Text:" / "Instruction:" (what its paraphrase and translation templates end with)."""
+    message = last_user_message(body)
+    if "[Start of Response A]" in message:
+        return "[[A]]" if int(request_key(body)[:2], 16) % 2 else "[[B]]"
+    for marker in ("\nText:\n", "\nInstruction:\n"):
+        if marker in message:
+            return "So, " + message.split(marker, 1)[1]
+    return default_reply(body)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Fake OpenAI chat-completions server (for tests and benchmarks)")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--fault-rate", type=float, default=0.0)
+    parser.add_argument("--faults", default=",".join(FAULTS), help="comma-separated subset of " + ",".join(FAULTS))
+    parser.add_argument("--hang-seconds", type=float, default=2.0, help="how long a 'timeout' fault stalls")
     parser.add_argument("--retry-after", type=float, default=0.0)
+    parser.add_argument("--reply", choices=["echo", "rewrite"], default="echo",
+                        help="echo: [key] + the last user message; rewrite: see rewrite_or_verdict")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     server = FakeOpenAI(latency=args.latency, fault_rate=args.fault_rate, retry_after=args.retry_after,
-                        seed=args.seed, port=args.port)
+                        faults=tuple(f for f in args.faults.split(",") if f), hang_seconds=args.hang_seconds,
+                        reply=rewrite_or_verdict if args.reply == "rewrite" else None, seed=args.seed, port=args.port)
     print(f"READY {server.base_url}", flush=True)
     try:
         server._httpd.serve_forever()

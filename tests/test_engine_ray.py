@@ -181,3 +181,61 @@ def test_without_an_address_a_local_ray_instance_starts_and_stops(tmp_path):
         assert not processes_of(temp), "Ray outlived the run"
     finally:
         stop_cluster(temp)
+
+
+# -- synth and eval through the cluster -----------------------------------------------------------------
+def _reply(body) -> str:
+    from tests.fake_openai import last_user_message
+
+    message = last_user_message(body)
+    return "So, " + (message.split("\nText:\n", 1)[1] if "\nText:\n" in message else message)
+
+
+def _jk(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "judgekit.cli.main", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=600)
+
+
+def test_a_synth_recipe_through_the_cluster_shares_one_request_budget(tmp_path, ray_cluster):
+    import yaml
+
+    from tests.fake_openai import FakeOpenAI
+
+    env = {**ray_cluster["env"], "JUDGEKIT_CACHE": str(tmp_path / "cache")}
+    with FakeOpenAI(reply=_reply, latency=0.05) as server:
+        recipe = tmp_path / "recipe.yaml"
+        recipe.write_text(yaml.safe_dump({
+            "name": "cluster", "data": {"sources": ["sample"]},
+            "backend": {"backend": "openai", "model": "fake", "base_url": server.base_url, "concurrency": 5},
+            "transforms": [{"name": "paraphrase", "args": {"min_similarity": 0}}, "rot13"]}))
+        done = _jk(["synth", str(recipe), "--out", str(tmp_path / "ray"), "--engine", "ray", "--ray-address",
+                    ray_cluster["address"], "--chunk-size", "8"], env)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert "engine ray" in done.stdout
+        assert 0 < server.max_in_flight <= 5  # one budget for every worker of the cluster, not 5 each
+        sent = len(server.log)
+        local = _jk(["synth", str(recipe), "--out", str(tmp_path / "local"), "--no-cache"],
+                    {**env, "JUDGEKIT_CACHE": str(tmp_path / "cache2")})
+        assert local.returncode == 0, local.stderr[-3000:]
+    assert sent >= 120
+    assert differing_files(tmp_path / "local", tmp_path / "ray", ignore=("manifest.json", ".judgekit.json")) == []
+
+
+def test_an_eval_with_a_scalar_model_through_the_cluster(tmp_path, ray_cluster, tiny_bert_dir):
+    import json
+
+    import yaml
+
+    env = {**ray_cluster["env"], "JUDGEKIT_CACHE": str(tmp_path / "cache")}
+    suite = tmp_path / "suite.yaml"
+    suite.write_text(yaml.safe_dump({"name": "cluster", "data": {"sources": ["sample"]},
+                                     "transforms": ["rot13", "ignore-above"], "judges": [str(tiny_bert_dir)]}))
+    ray_run = _jk(["eval", str(suite), "--out", str(tmp_path / "ray"), "--engine", "ray", "--ray-address",
+                   ray_cluster["address"], "--chunk-size", "16"], env)
+    assert ray_run.returncode == 0, ray_run.stderr[-3000:]
+    local = _jk(["eval", str(suite), "--out", str(tmp_path / "local")], {**env, "JUDGEKIT_CACHE": str(tmp_path / "c2")})
+    assert local.returncode == 0, local.stderr[-3000:]
+    for name in ("judgments.jsonl", "transforms.jsonl"):  # (suite.yaml names each run's own --out)
+        assert (tmp_path / "ray" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name
+    results = [json.loads((tmp_path / d / "report.json").read_text())["results"] for d in ("ray", "local")]
+    assert results[0] == results[1]

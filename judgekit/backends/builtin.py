@@ -3,4 +3,4 @@
 None of these modules imports openai, torch, transformers, vllm or llama_cpp at import time.
 """
 
-from judgekit.backends import hf, llamacpp, mock, openai_api, vllm_offline  # noqa: F401
+from judgekit.backends import hf, llamacpp, mock, openai_api, vllm_offline, vllm_ray  # noqa: F401
