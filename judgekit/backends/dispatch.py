@@ -174,10 +174,14 @@ class Flow:
 
     A job submits tagged requests (``tag[0]`` is the job itself); `drive` hands every reply to
     ``job.on_result(tag, generation, flow)`` the moment it arrives, which may submit more (a next stage, a
-    resample), and calls ``job.settle(flow)`` after each batch of arrivals (batched checks such as
-    embedding similarity). It returns when nothing is in flight and nothing is left to settle, and raises
-    `BackendRefused` as soon as the backend refuses (a bad key, model or URL: nothing more is worth sending).
+    resample), and calls ``job.settle(flow)`` for batched checks (embedding similarity) once ``SETTLE_AT``
+    are waiting, or when no reply has come for ``SETTLE_AFTER`` seconds (so checks run in useful batches
+    while replies stream in, and never wait long). It returns when nothing is in flight and nothing is left
+    to settle, and raises `BackendRefused` as soon as the backend refuses (a bad key, model or URL).
     """
+
+    SETTLE_AT = 64
+    SETTLE_AFTER = 0.05
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
@@ -190,11 +194,19 @@ class Flow:
 
     def drive(self, jobs: list[Any]) -> None:
         while True:
-            for job in jobs:
-                job.settle(self)
+            waiting = sum(getattr(job, "unsettled", 0) for job in jobs)
+            if waiting >= self.SETTLE_AT or (waiting and not self.in_flight):
+                for job in jobs:
+                    job.settle(self)
+                continue
             if not self.in_flight:
                 return
-            arrivals = [self._arrived.get()]
+            try:
+                arrivals = [self._arrived.get(timeout=self.SETTLE_AFTER if waiting else None)]
+            except queue.Empty:  # nothing arrived for a while: check what is waiting now
+                for job in jobs:
+                    job.settle(self)
+                continue
             while True:
                 try:
                     arrivals.append(self._arrived.get_nowait())

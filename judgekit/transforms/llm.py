@@ -217,6 +217,11 @@ class RewriteJob:
         else:
             unit.result, unit.similarity, unit.reason, unit.attempts = text, None, None, attempt + 1
 
+    @property
+    def unsettled(self) -> int:
+        """Rewrites waiting for their similarity check."""
+        return len(self._to_check)
+
     def settle(self, flow: Flow) -> None:
         """Similarity of the rewrites that arrived since the last call (one embedding batch)."""
         if not self._to_check:

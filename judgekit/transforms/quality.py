@@ -89,12 +89,13 @@ def rejection_reason(candidate: str, original: str, *, min_ratio: float, max_rat
 
 # -- similarity ------------------------------------------------------------------------------------------
 _LOADING = threading.Lock()
+_EMBEDDING = threading.Lock()
 
 
 class SentenceEmbedder:
     """Embeds texts with a BERT-like model folder (default: the embedded all-MiniLM-L6-v2); loads on first use."""
 
-    def __init__(self, model_dir: str | Path | None = None, *, batch_size: int = 32, max_length: int = 256) -> None:
+    def __init__(self, model_dir: str | Path | None = None, *, batch_size: int = 8, max_length: int = 256) -> None:
         self.model_dir = model_dir
         self.batch_size = batch_size
         self.max_length = max_length
@@ -133,6 +134,12 @@ class SentenceEmbedder:
         self._load()
         if not texts:
             return torch.zeros(0, 384)
+        with _EMBEDDING:  # threads share one model and tokenizer (a fast tokenizer is not re-entrant)
+            return self._embed(texts)
+
+    def _embed(self, texts: Sequence[str]):
+        import torch
+
         lengths = [len(ids) for ids in self._tokenizer(list(texts), truncation=True, max_length=self.max_length,
                                                         verbose=False)["input_ids"]]
         widths = [min(self.max_length, -(-n // 32) * 32) for n in lengths]
