@@ -3,7 +3,9 @@ limits held by one Ray actor, so the whole cluster sends at most ``concurrency``
 limit times the number of workers).
 
 Each worker's backend waits on the actor before sending (`RayBudget.enter`) and tells it when the reply
-came (`leave`); rate limits are token buckets inside the actor. Two small remote calls per request.
+came (`leave`); rate limits are token buckets inside the actor. Two small remote calls per request. Waiting
+calls run in a concurrency group of their own, so a release is never queued behind the waiting (which
+would deadlock), and each worker keeps at most ``concurrency`` of them pending.
 """
 
 from __future__ import annotations
@@ -15,24 +17,32 @@ from judgekit.backends.dispatch import LocalBudget
 
 
 class _BudgetActor:
-    """The actor: a `LocalBudget` on the actor's own event loop (an async actor)."""
+    """The actor: a `LocalBudget` on the event loop of its "waiting" concurrency group (an async actor);
+    releases come in on another group's loop and are handed to that one."""
 
     def __init__(self, concurrency: int, requests_per_minute: float | None, tokens_per_minute: float | None) -> None:
         self.budget = LocalBudget(concurrency, requests_per_minute, tokens_per_minute)
         self.in_flight = 0
         self.max_in_flight = 0
+        self._loop: Any = None
 
     async def admit(self, tokens: int) -> None:
         await self.budget.admit(tokens)
 
     async def enter(self) -> None:
+        import asyncio
+
+        self._loop = asyncio.get_running_loop()
         await self.budget.enter()
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
 
-    async def leave(self) -> None:
+    def _release(self) -> None:
         self.in_flight -= 1
-        await self.budget.leave()
+        self.budget._slots.release()  # on the waiting group's loop
+
+    async def leave(self) -> None:
+        self._loop.call_soon_threadsafe(self._release)
 
     async def stats(self) -> dict[str, int]:
         return {"in_flight": self.in_flight, "max_in_flight": self.max_in_flight}
@@ -44,15 +54,30 @@ class RayBudget:
     def __init__(self, actor: Any, concurrency: int) -> None:
         self.actor = actor
         self.concurrency = concurrency
+        self._mine: Any = None  # this worker's own share of pending waits (created on its loop)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"actor": self.actor, "concurrency": self.concurrency, "_mine": None}
 
     async def admit(self, tokens: int) -> None:
         await self.actor.admit.remote(tokens)
 
     async def enter(self) -> None:
-        await self.actor.enter.remote()
+        import asyncio
+
+        self._mine = self._mine or asyncio.Semaphore(self.concurrency)
+        await self._mine.acquire()
+        try:
+            await self.actor.enter.remote()
+        except BaseException:
+            self._mine.release()
+            raise
 
     async def leave(self) -> None:
-        await self.actor.leave.remote()
+        try:
+            await self.actor.leave.remote()
+        finally:
+            self._mine.release()
 
     def stats(self) -> dict[str, int]:
         import ray
@@ -69,7 +94,17 @@ def make_budget(executor: Any, backend_spec: Any) -> Any:
     import ray
 
     executor._init()
-    actor_class = ray.remote(num_cpus=0, max_concurrency=max(1000, 4 * concurrency))(_BudgetActor)
+
+    class BudgetActor(_BudgetActor):
+        @ray.method(concurrency_group="waiting")
+        async def enter(self) -> None:
+            await super().enter()
+
+        @ray.method(concurrency_group="waiting")
+        async def admit(self, tokens: int) -> None:
+            await super().admit(tokens)
+
+    actor_class = ray.remote(num_cpus=0, concurrency_groups={"waiting": 1_000_000})(BudgetActor)
     actor = actor_class.options(name=f"judgekit-budget-{uuid.uuid4().hex[:12]}").remote(
         concurrency, getattr(backend_spec, "requests_per_minute", None), getattr(backend_spec, "tokens_per_minute", None))
     return executor.share(RayBudget(actor, concurrency))
