@@ -2,82 +2,138 @@
 limits held by one Ray actor, so the whole cluster sends at most ``concurrency`` requests at once (not the
 limit times the number of workers).
 
-Each worker's backend waits on the actor before sending (`RayBudget.enter`) and tells it when the reply
-came (`leave`); rate limits are token buckets inside the actor. Two small remote calls per request. Waiting
-calls run in a concurrency group of their own, so a release is never queued behind the waiting (which
-would deadlock), and each worker keeps at most ``concurrency`` of them pending.
+Slots are leased: a worker that needs slots asks the actor for as many as it has requests waiting
+(`_BudgetActor.acquire` returns at least one, as soon as one is free), uses them for request after
+request while it has work, and hands back what it no longer needs a few milliseconds after its queue
+empties. So the slots of the whole cluster never exceed ``concurrency``, busy workers share them, and a
+request costs a fraction of a remote call instead of two. Rate limits are token buckets in the actor,
+taken a batch at a time the same way. Waiting calls run in a concurrency group of their own, so a release
+never queues behind them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
-from judgekit.backends.dispatch import LocalBudget
+from judgekit.backends.dispatch import RateLimiter
+
+RETURN_AFTER = 0.01  # seconds a worker keeps slots it has no request for
 
 
 class _BudgetActor:
-    """The actor: a `LocalBudget` on the event loop of its "waiting" concurrency group (an async actor);
-    releases come in on another group's loop and are handed to that one."""
+    """The actor (async; waiting calls on their own loop, releases handed over to it)."""
 
     def __init__(self, concurrency: int, requests_per_minute: float | None, tokens_per_minute: float | None) -> None:
-        self.budget = LocalBudget(concurrency, requests_per_minute, tokens_per_minute)
-        self.in_flight = 0
+        self.concurrency = concurrency
+        self.free = concurrency
         self.max_in_flight = 0
+        self._rpm = RateLimiter(requests_per_minute) if requests_per_minute else None
+        self._tpm = RateLimiter(tokens_per_minute) if tokens_per_minute else None
         self._loop: Any = None
+        self._changed: asyncio.Condition | None = None
 
-    async def admit(self, tokens: int) -> None:
-        await self.budget.admit(tokens)
-
-    async def enter(self) -> None:
-        import asyncio
-
+    async def acquire(self, want: int) -> int:
+        """At least one slot (and at most ``want``), as soon as one is free."""
         self._loop = asyncio.get_running_loop()
-        await self.budget.enter()
-        self.in_flight += 1
-        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        self._changed = self._changed or asyncio.Condition()
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.free > 0)
+            granted = min(want, self.free)
+            self.free -= granted
+            self.max_in_flight = max(self.max_in_flight, self.concurrency - self.free)
+            return granted
 
-    def _release(self) -> None:
-        self.in_flight -= 1
-        self.budget._slots.release()  # on the waiting group's loop
+    async def admit(self, requests: int, tokens: int) -> None:
+        if self._rpm is not None:
+            await self._rpm.acquire(requests)
+        if self._tpm is not None:
+            await self._tpm.acquire(tokens)
 
-    async def leave(self) -> None:
-        self._loop.call_soon_threadsafe(self._release)
+    async def _give_back(self, count: int) -> None:
+        assert self._changed is not None
+        async with self._changed:
+            self.free += count
+            self._changed.notify_all()
+
+    async def release(self, count: int) -> None:
+        asyncio.run_coroutine_threadsafe(self._give_back(count), self._loop)
 
     async def stats(self) -> dict[str, int]:
-        return {"in_flight": self.in_flight, "max_in_flight": self.max_in_flight}
+        return {"in_use": self.concurrency - self.free, "max_in_flight": self.max_in_flight}
 
 
 class RayBudget:
-    """What a worker's backend holds: the actor's handle (picklable; ships inside a stage)."""
+    """A worker's side: the actor's handle (picklable; ships inside a stage) and the slots it holds."""
 
-    def __init__(self, actor: Any, concurrency: int) -> None:
+    def __init__(self, actor: Any, concurrency: int, rated: bool) -> None:
         self.actor = actor
         self.concurrency = concurrency
-        self._mine: Any = None  # this worker's own share of pending waits (created on its loop)
+        self.rated = rated
+        self._reset()
+
+    def _reset(self) -> None:
+        self._held = 0  # slots leased from the actor
+        self._busy = 0  # ... of which sending a request now
+        self._waiting: list[asyncio.Future] = []
+        self._asking = False
+        self._returning: Any = None
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"actor": self.actor, "concurrency": self.concurrency, "_mine": None}
+        return {"actor": self.actor, "concurrency": self.concurrency, "rated": self.rated}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._reset()
 
     async def admit(self, tokens: int) -> None:
-        await self.actor.admit.remote(tokens)
+        if self.rated:
+            await self.actor.admit.remote(1, tokens)
 
     async def enter(self) -> None:
-        import asyncio
+        if self._busy < self._held and not self._waiting:
+            self._busy += 1
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiting.append(waiter)
+        self._ask()
+        await waiter
 
-        self._mine = self._mine or asyncio.Semaphore(self.concurrency)
-        await self._mine.acquire()
+    def _ask(self) -> None:
+        if not self._asking and self._waiting:
+            self._asking = True
+            # a quarter of the budget at most per lease: busy workers take turns, none takes everything
+            asyncio.ensure_future(self._lease(min(len(self._waiting), max(1, self.concurrency // 4))))
+
+    async def _lease(self, want: int) -> None:
         try:
-            await self.actor.enter.remote()
-        except BaseException:
-            self._mine.release()
-            raise
+            granted = await self.actor.acquire.remote(want)
+        finally:
+            self._asking = False
+        self._held += granted
+        self._hand_out()
+        self._ask()
+
+    def _hand_out(self) -> None:
+        while self._waiting and self._busy < self._held:
+            waiter = self._waiting.pop(0)
+            if not waiter.done():
+                self._busy += 1
+                waiter.set_result(None)
 
     async def leave(self) -> None:
-        try:
-            await self.actor.leave.remote()
-        finally:
-            self._mine.release()
+        self._busy -= 1
+        self._hand_out()
+        if self._busy < self._held and self._returning is None:
+            self._returning = asyncio.get_running_loop().call_later(RETURN_AFTER, self._return_spare)
+
+    def _return_spare(self) -> None:
+        self._returning = None
+        spare = self._held - self._busy
+        if spare > 0 and not self._waiting:
+            self._held -= spare
+            self.actor.release.remote(spare)
 
     def stats(self) -> dict[str, int]:
         import ray
@@ -97,17 +153,17 @@ def make_budget(executor: Any, backend_spec: Any) -> Any:
 
     class BudgetActor(_BudgetActor):
         @ray.method(concurrency_group="waiting")
-        async def enter(self) -> None:
-            await super().enter()
+        async def acquire(self, want: int) -> int:
+            return await super().acquire(want)
 
         @ray.method(concurrency_group="waiting")
-        async def admit(self, tokens: int) -> None:
-            await super().admit(tokens)
+        async def admit(self, requests: int, tokens: int) -> None:
+            await super().admit(requests, tokens)
 
-    actor_class = ray.remote(num_cpus=0, concurrency_groups={"waiting": 1_000_000})(BudgetActor)
-    actor = actor_class.options(name=f"judgekit-budget-{uuid.uuid4().hex[:12]}").remote(
-        concurrency, getattr(backend_spec, "requests_per_minute", None), getattr(backend_spec, "tokens_per_minute", None))
-    return executor.share(RayBudget(actor, concurrency))
+    rpm, tpm = getattr(backend_spec, "requests_per_minute", None), getattr(backend_spec, "tokens_per_minute", None)
+    actor_class = ray.remote(num_cpus=0, concurrency_groups={"waiting": 100_000})(BudgetActor)
+    actor = actor_class.options(name=f"judgekit-budget-{uuid.uuid4().hex[:12]}").remote(concurrency, rpm, tpm)
+    return executor.share(RayBudget(actor, concurrency, bool(rpm or tpm)))
 
 
 def attach_budget(backend: Any, budget: Any) -> None:
