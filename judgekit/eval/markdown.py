@@ -6,13 +6,9 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
+from judgekit.eval.tables import Table, bias_tables, num, official_tables, pct, view_tables
 
-def pct(value: float | None, digits: int = 1) -> str:
-    return "–" if value is None else f"{100 * value:.{digits}f}"
-
-
-def num(value: float | None, digits: int = 3) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
+__all__ = ["drop_text", "escape", "num", "pct", "render_markdown", "result_rows", "table"]
 
 
 def drop_text(robustness: dict[str, Any] | None) -> str:
@@ -77,22 +73,17 @@ def render_markdown(data: dict[str, Any]) -> str:
             ["judge", "variant", *subsets],
             [[r["judge"], r["variant"], *(drop_text((r["robustness"].get("subsets") or {}).get(s)) for s in subsets)]
              for r in data["results"] if r.get("robustness")]), ""]
-    sections = [(r["judge"], r["variant"], r["sections"]) for r in data["results"] if r.get("sections")]
-    if sections:
-        names = sorted({k for _, _, s in sections for k in s if k != "overall"}) + ["overall"]
-        out += ["## Sections (RewardBench weighting)", "",
-                table(["judge", "variant", *names], [[j, v, *(pct(s.get(n)) for n in names)] for j, v, s in sections]), ""]
-    rm = [(r["judge"], r["variant"], r["rm_bench"]["all"]) for r in data["results"] if r.get("rm_bench")]
-    if rm:
-        out += ["## RM-Bench style (easy / normal / hard)", "",
-                table(["judge", "variant", "easy", "normal", "hard", "total"],
-                      [[j, v, pct(m["easy"]), pct(m["normal"]), pct(m["hard"]), pct(m["total"])] for j, v, m in rm]), ""]
-    rb2 = [(r["judge"], r["variant"], r["rewardbench2"]["scores"]) for r in data["results"]
-           if r.get("rewardbench2") and r["rewardbench2"].get("scores")]
-    if rb2:
-        names = [k for k in rb2[0][2] if k != "overall"] + ["overall"]
-        out += ["## RewardBench 2", "", table(["judge", "variant", *names],
-                                               [[j, v, *(pct(s.get(n)) for n in names)] for j, v, s in rb2]), ""]
+    official = official_tables(data["results"])
+    if official:
+        out += ["## Official benchmark scores", "",
+                "Each computed exactly as the benchmark's reference code computes it (package and function "
+                "named under each table).", ""] + _tables(official, level=3)
+    views = view_tables(data["results"])
+    if views:
+        out += ["## Other views (judgekit's, not official scores)", ""] + _tables(views, level=3)
+    bias = bias_tables(data["results"])
+    if bias:
+        out += ["## Judge bias", ""] + _tables(bias, level=3)
     if data["transforms"]:
         out += ["## Transforms", "", table(
             ["transform", "family", "applied", "not applicable", "failed", "main reason not applicable"],
@@ -113,3 +104,11 @@ def render_markdown(data: dict[str, Any]) -> str:
                                    [[j["name"], j["kind"], j["seconds"], ", ".join(f"{k}={v}" for k, v in j["stats"].items())]
                                     for j in data["judges"]]), ""]
     return "\n".join(out)
+
+
+def _tables(tables: list[Table], *, level: int) -> list[str]:
+    out = []
+    for t in tables:
+        out += [f"{'#' * level} {escape(t.title)}", "", table(t.headers, t.rows), ""]
+        out += [f"- {escape(note)}" for note in t.notes] + ([""] if t.notes else [])
+    return out
