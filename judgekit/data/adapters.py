@@ -219,30 +219,14 @@ LLMBAR_SUBSETS = {  # LLMBar files / hub splits -> RewardBench 1 subset names (i
     "gptout": "llmbar-adver-GPTOut",
     "manual": "llmbar-adver-manual",
 }
-_LLMBAR_PREFIXES = ("llmbar-", "adversarial-", "adver-")
 
 
 def llmbar_subset(source: str) -> str:
-    """The subset an LLMBar file (or hub split) holds, as RewardBench names it, never with a doubled prefix.
-
-    ``natural.json``, ``llmbar-natural.json``, ``Natural`` -> ``llmbar-natural``; ``Adversarial_GPTInst`` ->
-    ``llmbar-adver-GPTInst``; an unknown ``foo.json`` or ``llmbar-foo.json`` -> ``llmbar-foo``.
-    """
-    stem = Path(source).name
-    for suffix in (".gz", ".jsonl", ".json", ".parquet", ".csv"):
-        if stem.lower().endswith(suffix):
-            stem = stem[: -len(suffix)]
-    key = re.sub(r"[\s_]+", "-", stem.strip().lower())
-    changed = True
-    while changed:  # "llmbar-adver-neighbor", "Adversarial_Neighbor", "llmbar-natural" -> the bare key
-        changed = False
-        for prefix in _LLMBAR_PREFIXES:
-            if key.startswith(prefix) and len(key) > len(prefix):
-                key, changed = key[len(prefix):], True
-    if key in LLMBAR_SUBSETS:
-        return LLMBAR_SUBSETS[key]
-    original = stem.strip()
-    return original if original.lower().startswith("llmbar-") else f"llmbar-{original}"
+    """LLMBar file or hub split -> RewardBench subset, prefix never doubled: natural.json, llmbar-natural.json,
+    Natural -> llmbar-natural; Adversarial_GPTInst -> llmbar-adver-GPTInst; foo.json, llmbar-foo.json -> llmbar-foo."""
+    stem = re.sub(r"\.(jsonl?|parquet|csv)(\.gz)?$", "", Path(source).name, flags=re.IGNORECASE).strip()
+    key = re.sub(r"^((llmbar|adversarial|adver)-)+", "", re.sub(r"[\s_]+", "-", stem.lower()))
+    return LLMBAR_SUBSETS.get(key) or (stem if stem.lower().startswith("llmbar-") else f"llmbar-{stem}")
 
 
 @ADAPTERS.register("llmbar")
@@ -261,13 +245,13 @@ class LlmbarFormat(Adapter):
         one, two = _field(record, "output_1"), _field(record, "output_2")
         chosen, rejected = (one, two) if int(label) == 1 else (two, one)
         stem = _stem(source).lower()
-        subset = record.get("subset")  # the data's own subset field first, else the file name
+        own = record.get("subset")  # the data's own subset field first, else the file name
         return Example(
             id=f"{stem}-{row}",
             prompt=_field(record, "input"),
             chosen=(chosen,),
             rejected=(rejected,),
-            subset=subset.strip() if isinstance(subset, str) and subset.strip() else llmbar_subset(source),
+            subset=own.strip() if isinstance(own, str) and own.strip() else llmbar_subset(source),
             meta={"source": {"format": "llmbar", "dataset": source, "row": row}, "label": int(label)},
         )
 
