@@ -160,3 +160,21 @@ def test_compare_shows_official_scores_and_bias(hostile_run, tmp_path):
     assert f"| {judge} | rot13 | length: acc. chosen longer |" in everything.output
     terminal = CliRunner().invoke(cli, ["compare", str(hostile_run), str(other)])
     assert terminal.exit_code == 0 and "Official scores and judge bias" in terminal.output
+
+
+def test_older_reports_with_home_made_section_numbers_are_not_called_official():
+    """report.json files written before the official scores held judgekit's own numbers under the same keys."""
+    from judgekit.eval.markdown import render_markdown
+    from judgekit.eval.tables import headline_numbers
+
+    result = {"judge": "j", "variant": "original", "n_items": 1, "accuracy": 1.0, "subsets": {},
+              "sections": {"chat": 1.0, "overall": 1.0},
+              "rewardbench2": {"scores": {"Ties": 0.0, "overall": 0.5}, "ties": {"score": 0.0}},
+              "rm_bench": {"all": {"easy": 1.0, "normal": 1.0, "hard": 1.0, "total": 1.0}}}
+    data = {"schema": "judgekit.report", "schema_version": 2, "judgekit_version": "0", "created": "now",
+            "suite": {"name": "old", "description": "", "seed": 0, "n_items": 1, "subsets": {"a": 1},
+                      "options": {"ties": "wrong", "failures": "wrong", "level": 0.95}},
+            "transforms": [], "judges": [], "items": [], "results": [result]}
+    markdown = render_markdown(data)
+    assert "official" not in markdown.lower() and headline_numbers(result) == {}
+    assert "No transforms in this run." in render_html(data)

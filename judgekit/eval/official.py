@@ -98,7 +98,7 @@ class RewardBench(Metric):
         score = rb1.score_rewardbench([rb1.result_from_judgment(j, generative=generative) for j in ctx.judgments])
         notes = []
         if score.missing_sections:
-            notes.append(f"sections without data score 0 in the overall, as upstream: {', '.join(score.missing_sections)}")
+            notes.append("sections without data score 0 in the overall, as upstream")
         partial = [s for s, n in score.counts.items() if s in known and n != rb1.EXAMPLE_COUNTS[s] and s != "math-prm"]
         if partial:
             notes.append("subsets weigh by upstream's fixed EXAMPLE_COUNTS, not by the items evaluated "

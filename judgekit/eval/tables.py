@@ -42,6 +42,12 @@ def with_ci(estimate: dict[str, Any] | None, fmt: Callable[[float | None], str] 
     return f"{fmt(estimate['value'])} [{fmt(low)}, {fmt(high)}]"
 
 
+def _official(result: dict[str, Any], key: str) -> bool:
+    """Only blocks that say they are official (older report.json files held home-made numbers under these keys)."""
+    block = result.get(key)
+    return isinstance(block, dict) and block.get("official") is True
+
+
 def _unique(items: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
@@ -52,7 +58,7 @@ def official_tables(results: Sequence[dict[str, Any]], *, details: bool = True) 
     RM-Bench's per-domain table too)."""
     tables = []
     for key, name in OFFICIAL:
-        found = [r for r in results if isinstance(r.get(key), dict)]
+        found = [r for r in results if _official(r, key)]
         if not found:
             continue
         blocks = [r[key] for r in found]
@@ -106,7 +112,7 @@ def view_tables(results: Sequence[dict[str, Any]]) -> list[Table]:
     """judgekit's own views: labelled, never under a benchmark's name."""
     tables = []
     for key, title in VIEWS:
-        found = [r for r in results if isinstance(r.get(key), dict)]
+        found = [r for r in results if isinstance(r.get(key), dict) and "label" in r[key]]
         if not found:
             continue
         columns = _unique([k for r in found for k in r[key]["scores"] if k != "overall"]) + ["overall"]
@@ -181,7 +187,7 @@ def headline_numbers(result: dict[str, Any]) -> dict[str, tuple[float | None, bo
     """label -> (value, is a percentage) of every official score and bias value of one result."""
     out: dict[str, tuple[float | None, bool]] = {}
     for key, name in OFFICIAL:
-        for column, value in ((result.get(key) or {}).get("scores") or {}).items():
+        for column, value in (result[key]["scores"] if _official(result, key) else {}).items():
             out[f"{name} {column} (official)"] = (value, True)
     for key, field_name, label in BIAS_NUMBERS:
         found = (result.get(key) or {}).get(field_name)
