@@ -197,34 +197,43 @@ def position_bias(presentations: Iterable[Presentation], *, seed: int = 0, resam
 
 # -- length ------------------------------------------------------------------------------------------
 def _lc_weighted(y: np.ndarray, d: np.ndarray, weights: np.ndarray, *, ridge: float = 1e-6,
-                 iterations: int = 100) -> np.ndarray:
-    """Length-controlled accuracy of each weight row (R, N): the weighted fit of ``length_controlled_accuracy``."""
+                 iterations: int = 100, start: tuple[float, float] = (0.0, 0.0)) -> tuple[np.ndarray, np.ndarray]:
+    """Length-controlled accuracy of each weight row (R, N): the weighted fit of ``length_controlled_accuracy``.
+
+    Returns (P at zero difference, slope per unit of length difference) per row. Newton steps run per row until
+    that row converges; ``start`` (intercept, slope per unit) warm-starts every row (bootstrap rows start from
+    the fit on the data itself, a few steps away).
+    """
     total = weights.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         plain = (weights @ y) / total
         mean_d = (weights @ d) / total
         scale = np.sqrt(np.maximum((weights @ (d * d)) / total - mean_d ** 2, 0.0))
-    present = weights > 0
-    y_min = np.where(present, y, np.inf).min(axis=1)
-    y_max = np.where(present, y, -np.inf).max(axis=1)
-    fit = (scale > 1e-12 * np.maximum(1.0, np.abs(mean_d))) & (y_min < y_max)
-    out = plain.copy()
-    if not fit.any():
-        return out
-    w, x = weights[fit], d[None, :] / scale[fit][:, None]
-    b0, b1 = np.zeros(len(w)), np.zeros(len(w))
+        spread_y = (weights @ (y * y)) / total - plain ** 2  # 0 when every outcome in the row is the same
+    fit = (scale > 1e-12 * np.maximum(1.0, np.abs(mean_d))) & (spread_y > 1e-12)
+    out, slope = plain.copy(), np.zeros(len(weights))
+    rows = np.flatnonzero(fit)
+    b0, b1 = np.full(len(rows), start[0]), start[1] * scale[rows]  # b1: slope per standard deviation
+    powers = np.column_stack([np.ones_like(d), d, d * d])
+    active = np.arange(len(rows))
     for _ in range(iterations):
-        p = 1 / (1 + np.exp(-(b0[:, None] + b1[:, None] * x)))
-        r, v = w * (y - p), w * p * (1 - p)
-        g0, g1 = r.sum(axis=1), (r * x).sum(axis=1) - ridge * b1
-        h00, h01, h11 = v.sum(axis=1), (v * x).sum(axis=1), (v * x * x).sum(axis=1) + ridge
+        if active.size == 0:
+            break
+        w, sd = weights[rows[active]], scale[rows[active]]
+        with np.errstate(over="ignore"):
+            p = 1 / (1 + np.exp(-(b0[active, None] + (b1[active] / sd)[:, None] * d[None, :])))
+        g = (w * (y - p)) @ powers[:, :2]  # sums of r and r * d
+        h = (w * p * (1 - p)) @ powers  # sums of v, v * d, v * d^2
+        g0, g1 = g[:, 0], g[:, 1] / sd - ridge * b1[active]
+        h00, h01, h11 = h[:, 0], h[:, 1] / sd, h[:, 2] / sd ** 2 + ridge
         det = h00 * h11 - h01 * h01
         s0, s1 = (h11 * g0 - h01 * g1) / det, (h00 * g1 - h01 * g0) / det
-        b0, b1 = b0 + s0, b1 + s1
-        if np.max(np.abs(np.concatenate([s0, s1]))) < 1e-12:
-            break
-    out[fit] = 1 / (1 + np.exp(-b0))
-    return out
+        b0[active] += s0
+        b1[active] += s1
+        active = active[np.maximum(np.abs(s0), np.abs(s1)) >= 1e-10]
+    out[rows] = 1 / (1 + np.exp(-b0))
+    slope[rows] = b1 / scale[rows]
+    return out, slope
 
 
 def length_controlled_accuracy(credits: Sequence[float], length_differences: Sequence[float], *,
@@ -239,7 +248,7 @@ def length_controlled_accuracy(credits: Sequence[float], length_differences: Seq
     if y.size == 0:
         return None
     d = np.asarray(length_differences, dtype=float)
-    return float(_lc_weighted(y, d, np.ones((1, y.size)), ridge=ridge, iterations=iterations)[0])
+    return float(_lc_weighted(y, d, np.ones((1, y.size)), ridge=ridge, iterations=iterations)[0][0])
 
 
 def _grouped(records: Sequence[LengthRecord], keep: Callable[[LengthRecord], bool] = lambda r: True,
@@ -276,7 +285,10 @@ def length_bias(records: Iterable[LengthRecord], *, seed: int = 0, resamples: in
     kept, clusters, n = _grouped(items)
     y = np.array([r.credit for r in kept], dtype=float)
     d = np.array([r.chosen_length - r.rejected_length for r in kept], dtype=float)
-    controlled = bootstrap_weighted(n, lambda w: _lc_weighted(y, d, w[:, clusters]), cost=len(kept) * 8, **kw)
+    value, slope = _lc_weighted(y, d, np.ones((1, len(kept))))
+    start = (float(np.log(value[0] / (1 - value[0]))) if 0 < value[0] < 1 else 0.0, float(slope[0]))
+    controlled = bootstrap_weighted(n, lambda w: _lc_weighted(y, d, w[:, clusters], start=start)[0],
+                                    cost=len(kept) * 8, **kw)
     return LengthBias(
         accuracy=_mean_credit(items, lambda r: True, kw),
         accuracy_chosen_longer=_mean_credit(items, lambda r: r.chosen_length > r.rejected_length, kw),
