@@ -9,7 +9,8 @@ Every mode passes its own variables (pairwise: ``question``, ``answer_a``, ``ans
     reference   the item's reference answer (``meta.reference``, ``meta.reference_answer`` or ``meta.answer``)
     item        the item itself: ``item.id``, ``item.subset``, ``item.meta.<key>`` (any field the data
                 carries in ``meta``), ``item.messages`` (list of ``{role, content}``) and ``item.question``
-                (the prompt as the judge sees it). The chosen and rejected labels are never passed.
+                (the prompt as the judge sees it). The chosen and rejected labels are never passed, but
+                some formats keep a label in ``meta`` (LLMBar's ``label``): never show it to the judge.
 
 A template that reads a name nobody provides (``rubric`` without a rubric, a typo) fails when the judge is
 built. Per-item values (``reference``, ``item.meta.x``) are checked by rendering the first item of every
