@@ -135,6 +135,9 @@ def test_max_cost_stops_cleanly_and_a_rerun_resumes_from_the_cache(tmp_path, cap
         first = len(server.log)
         assert 0 < first < 36
         assert server_cost(recorder.bodies, replies) <= limit  # it never spent more than it was allowed
+        rest = plan_run(resolved, judges, transforms).judges[0]
+        assert (rest.cache_hits, rest.to_send) == (first, 36 - first)
+        assert 0 < rest.cost_usd_expected < rest.cost_usd_max  # outputs as long as the cached replies
 
         code, out = run_cli(capsys, "eval", str(suite), "-j", str(judge), "--out", str(tmp_path / "run"),
                             "--max-cost", "1")

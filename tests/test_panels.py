@@ -183,3 +183,19 @@ def test_reprompt_recovers_missing_verdicts_and_counts_them_apart(tmp_path):
     assert result["accuracy"] == 0.75 and result["first_try_parse_rate"] == 0.5
     assert result["reprompt_recovered"] == 2 and result["reprompt_recovery_rate"] == 0.5
     assert result["parse_failure_rate"] == 0.25  # only what the re-prompt could not recover
+
+
+def test_samples_and_reprompts_on_a_local_model_are_cached(tiny_llama_dir, tmp_path):
+    """A random tiny Llama through the hf backend: 3 seeded samples per question, a re-prompt for every reply
+    without a verdict; the rerun sends nothing (each sample and each follow-up is in the cache)."""
+    from judgekit.eval import run_suite
+
+    write_items(tmp_path / "items.jsonl", n=2)
+    suite = {"name": "local", "data": {"sources": [str(tmp_path / "items.jsonl")]}}
+    judge = {"kind": "generative", "name": "tiny", "samples": 3, "temperature": 1.0, "reprompt": True,
+             "max_tokens": 6, "backend": {"backend": "hf", "model": str(tiny_llama_dir), "device": "cpu"}}
+    first = run_suite(suite, [judge]).data["judges"][0]["stats"]
+    assert first["calls"] == 2 * 2 * 3 + first["reprompts"] and first["cached"] == 0
+    assert first["reprompts"] == first["first_try_parse_failures"] > 0  # a random model writes no verdicts
+    second = run_suite(suite, [judge]).data["judges"][0]["stats"]
+    assert second["calls"] == first["calls"] and second["cached"] == second["calls"]

@@ -25,6 +25,10 @@ def print_plan(out, name: str | None, plan, max_cost: float | None) -> None:
                       _int(row.prompt_tokens), _int(row.completion_tokens_max), cost, Text(row.note))
     out.print(f"{plan.items} items; variants (items): {variants}", highlight=False)
     out.print(table)
+    expected = [j.cost_usd_expected for j in plan.judges if j.cost_usd_expected is not None]
+    if expected:
+        out.print(f"expected cost of the {len(expected)} judge(s) with cached replies: ${sum(expected):.4f} "
+                  "(outputs as long as their cached replies)", highlight=False)
     total = plan.cost_usd_max
     if total is not None:
         line = f"cost at most: ${total:.4f} (output priced at max_tokens; input tokens estimated as characters / 4)"

@@ -6,7 +6,8 @@
 send (first tries, samples included; re-prompts depend on the replies and are not counted), how many the
 response cache already holds, estimated prompt tokens (characters / 4 + 4 per message, as ``synth
 --dry-run``), the most completion tokens they may take (``max_tokens`` each) and the cost at most, from the
-backend's ``price_input_per_mtok`` / ``price_output_per_mtok``. Nothing is sent and nothing is written;
+backend's ``price_input_per_mtok`` / ``price_output_per_mtok`` (and, when the cache holds some of this
+judge's replies, the expected cost with outputs as long as those). Nothing is sent and nothing is written;
 variants of LLM transforms are not generated: the originals stand in for them (and their own requests are
 planned against the suite's backend).
 
@@ -88,6 +89,7 @@ class JudgePlan:
     prompt_tokens: int = 0
     completion_tokens_max: int = 0
     cost_usd_max: float | None = None
+    cost_usd_expected: float | None = None  # output at the mean length of this judge's cached replies
     note: str = ""
 
 
@@ -128,6 +130,11 @@ def plan_requests(name: str, label: str, requests: Sequence[ChatRequest], backen
     if prices != (None, None):
         plan.cost_usd_max = (plan.prompt_tokens * (prices[0] or 0.0)
                              + plan.completion_tokens_max * (prices[1] or 0.0)) / 1e6
+        lengths = [g.usage.completion_tokens for g in hits.values() if g.usage.completion_tokens]
+        if lengths:
+            mean = sum(lengths) / len(lengths)
+            plan.cost_usd_expected = (plan.prompt_tokens * (prices[0] or 0.0)
+                                      + plan.to_send * mean * (prices[1] or 0.0)) / 1e6
     return plan
 
 

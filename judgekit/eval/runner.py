@@ -1,8 +1,10 @@
 """Run a suite: data -> transforms -> every judge on the original and each transformed set -> a run folder.
 
 Cheap checks come first: the suite validates (transform and metric names), judges are built (specs,
-templates and parsers checked; no model loads), the output location is checked; only then is data read,
-transformed and judged. The run folder holds ``suite.yaml`` (the resolved suite and judge specs),
+templates, the names templates read, and parsers checked; no model loads), the output location is
+checked; only then is data read, transformed and judged. Every judge's prompt is rendered for the first
+item of each variant before any judge request (judgekit.eval.preflight), and ``max_cost`` stops the run
+before it could spend more. ``sweeps`` turn each judge into one judge per combination of spec values. The run folder holds ``suite.yaml`` (the resolved suite and judge specs),
 ``judgments.jsonl`` (one line per judge x variant x item), ``transforms.jsonl`` (every item a transform did
 not apply to or failed on, with the reason), ``report.json``, ``report.md`` and ``report.html``.
 """
