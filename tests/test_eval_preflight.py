@@ -157,8 +157,25 @@ def test_max_cost_needs_prices_for_api_judges_but_not_for_local_ones(tmp_path, c
                             "--set", "judges.0.backend.price_input_per_mtok=null",
                             "--set", "judges.0.backend.price_output_per_mtok=null")
         assert code == 2 and "has no prices" in out, out
+        code, out = run_cli(capsys, "eval", str(suite), "-j", str(judge), "--max-cost", "0.01", "-t", "paraphrase",
+                            "--backend", f"openai:fake@{server.base_url}")
+        assert code == 2 and "the suite's backend (for LLM transforms) has no prices" in out, out
         assert server.log == []
     mock = write_yaml(tmp_path / "mock.yaml", {"kind": "generative", "backend": {"backend": "mock", "replies": ["[[A]]"]}})
     code, out = run_cli(capsys, "eval", str(suite), "-j", str(mock), "--max-cost", "0", "--out", str(tmp_path / "m"))
     assert code == 0, out
     assert (tmp_path / "m" / "report.json").is_file()
+
+
+def test_dry_run_plans_llm_transforms_without_generating_them(tmp_path):
+    write_items(tmp_path / "items.jsonl")
+    suite = write_yaml(tmp_path / "suite.yaml", {"name": "llm", "data": {"sources": ["items.jsonl"]},
+                                                 "transforms": ["paraphrase"], "backend": {"backend": "mock"}})
+    judge = {"kind": "generative", "name": "m", "backend": {"backend": "mock", "replies": ["[[A]]"]}}
+    resolved, judges, transforms = prepare(suite, [judge])
+    plan = plan_run(resolved, judges, transforms)
+    transform, judged = plan.judges
+    assert transform.judge == "transform paraphrase" and transform.requests == 6 * 2  # chosen and rejected
+    assert plan.variants == {"original": 6, "paraphrase": 6}
+    assert (judged.requests, judged.to_send) == (24, 24)  # the originals stand in for the paraphrases
+    assert any("stand in" in note for note in plan.notes)

@@ -65,8 +65,13 @@ def prices_of(judge: Judge) -> tuple[float | None, float | None]:
     return (getattr(backend, "price_input_per_mtok", None), getattr(backend, "price_output_per_mtok", None))
 
 
-def require_prices(judges: Sequence[Judge]) -> None:
-    """With --max-cost, every judge on a paid API (the openai backend) must say what it costs."""
+def require_prices(judges: Sequence[Judge], transform_backend: Any = None) -> None:
+    """With --max-cost, every judge (and the LLM transforms' backend) on a paid API (the openai backend) must
+    say what it costs."""
+    if getattr(transform_backend, "backend", None) == "openai" and transform_backend.price_input_per_mtok is None \
+            and transform_backend.price_output_per_mtok is None:
+        raise SpecError("--max-cost: the suite's backend (for LLM transforms) has no prices; set "
+                        "backend.price_input_per_mtok and backend.price_output_per_mtok (USD per million tokens)")
     for judge in judges:
         for name, part in parts_of(judge):
             backend = getattr(getattr(part, "spec", None), "backend", None)

@@ -83,7 +83,8 @@ def execute(suite: Suite, judges: Sequence[Judge], *, transform_backend: Any = N
     transforms = suite.build_transforms() if transforms is None else transforms
     budget = None
     if max_cost is not None:
-        require_prices(judges)
+        llm = any(t.needs_backend and t.needs_text_backend for t in transforms)
+        require_prices(judges, suite.backend if llm and transform_backend is None else None)
         budget = Budget(max_cost)
         for judge in judges:
             wrap = getattr(judge, "wrap_backend", None)
