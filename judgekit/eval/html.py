@@ -13,7 +13,7 @@ import html
 import json
 from typing import Any
 
-from judgekit.eval.markdown import drop_text, num, pct, result_rows
+from judgekit.eval.markdown import drop_text, judge_comparison_tables, num, pct, result_rows
 from judgekit.eval.tables import Table, bias_tables, official_tables, view_tables
 
 _CSS = """
@@ -234,6 +234,7 @@ failures count as {_e(suite['options']['failures'])} · judgekit {_e(data['judge
 <h2>All numbers</h2>
 {_table(headers, rows)}
 {extra}
+{judge_comparison_html(data)}
 <h2>Transforms</h2>
 {_table(["transform", "family", "applied", "not applicable", "failed", "main reason not applicable"], transform_rows)}
 <h2>Judges</h2>
@@ -246,3 +247,8 @@ failures count as {_e(suite['options']['failures'])} · judgekit {_e(data['judge
 <script>{_JS}</script>
 </body></html>
 """
+
+
+def judge_comparison_html(data: dict[str, Any]) -> str:
+    """Judges compared with each other (sweeps, panels, samples, re-prompts), when the report has any."""
+    return "".join(f"<h2>{_e(title)}</h2>{_table(headers, rows)}" for title, headers, rows in judge_comparison_tables(data))
