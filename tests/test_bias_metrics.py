@@ -138,3 +138,14 @@ def test_weighted_bootstrap_equals_resampling_the_items():
                                         items=[r.item_id for r in records], seed=4, resamples=150)
     slow_rho = bias.bootstrap(clusters, spearman_of, seed=4, resamples=150)
     assert (rho.value, rho.low, rho.high, rho.n) == pytest.approx((slow_rho.value, slow_rho.low, slow_rho.high, 20))
+
+
+def test_length_controlled_bootstrap_survives_separated_resamples_without_warnings():
+    """Small data: many resamples separate longer-vs-shorter perfectly; their fits saturate, none may warn or fail."""
+    import warnings
+
+    records = [bias.LengthRecord(str(i), float(i % 3 != 0), float(i * 7 % 13), float(i * 5 % 11)) for i in range(7)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = bias.length_bias(records, resamples=300).length_controlled_accuracy
+    assert 0 < result.value < 1 and result.low <= result.value <= result.high

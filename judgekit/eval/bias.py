@@ -227,11 +227,15 @@ def _lc_weighted(y: np.ndarray, d: np.ndarray, weights: np.ndarray, *, ridge: fl
         g0, g1 = g[:, 0], g[:, 1] / sd - ridge * b1[active]
         h00, h01, h11 = h[:, 0], h[:, 1] / sd, h[:, 2] / sd ** 2 + ridge
         det = h00 * h11 - h01 * h01
-        s0, s1 = (h11 * g0 - h01 * g1) / det, (h00 * g1 - h01 * g0) / det
-        b0[active] += s0
-        b1[active] += s1
-        active = active[np.maximum(np.abs(s0), np.abs(s1)) >= 1e-10]
-    out[rows] = 1 / (1 + np.exp(-b0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s0, s1 = (h11 * g0 - h01 * g1) / det, (h00 * g1 - h01 * g0) / det
+        # a row whose fitted probabilities saturated (separated outcomes) has no curvature left: keep its estimate
+        usable = (det > 0) & np.isfinite(s0) & np.isfinite(s1)
+        b0[active[usable]] += s0[usable]
+        b1[active[usable]] += s1[usable]
+        active = active[usable & (np.maximum(np.abs(s0), np.abs(s1)) >= 1e-10)]
+    with np.errstate(over="ignore"):
+        out[rows] = 1 / (1 + np.exp(-b0))
     slope[rows] = b1 / scale[rows]
     return out, slope
 
