@@ -148,7 +148,7 @@ def dataset_card(manifest: TransformManifest | SynthManifest, *, data_format: st
     command = "synth" if synth else "transform"
     sources = ", ".join(i.source for i in manifest.inputs) or "no input"
     configs = card_configs(manifest, data_format)
-    header = {"pretty_name": f"judgekit {command} of {sources}"[:120],
+    header = {"pretty_name": " ".join(f"judgekit {command} of {sources}".split())[:120],
               "tags": ["judgekit", "preference-data", "reward-modeling", "robustness"], "configs": configs}
     example = configs[1]["config_name"] if len(configs) > 1 else "original"
     meta = "string (JSON)" if data_format in ("parquet", "datasets") else "object"
