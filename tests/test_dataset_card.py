@@ -7,7 +7,6 @@ import json
 import os
 
 import pytest
-import yaml
 from click.testing import CliRunner
 
 from judgekit.cli.main import cli

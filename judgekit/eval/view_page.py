@@ -7,7 +7,7 @@ h1{font-size:22px}h2{font-size:17px;margin-top:26px;border-bottom:1px solid #dde
 table{border-collapse:collapse;font-size:13px;margin:6px 0}th,td{border:1px solid #dde;padding:4px 8px}
 th{background:#f3f5f9;cursor:pointer;user-select:none;white-space:nowrap;text-align:left}
 th[aria-sort=ascending]::after{content:" \\25B2"}th[aria-sort=descending]::after{content:" \\25BC"}
-td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.sig{font-weight:700}
+td{white-space:nowrap}td.num{text-align:right;font-variant-numeric:tabular-nums}td.sig{font-weight:700}
 .muted{color:#667;font-size:13px}.panel{overflow-x:auto;max-width:100%}
 .filters{display:flex;flex-wrap:wrap;gap:14px;align-items:center;margin:10px 0;font-size:13px}
 select{font-size:13px;max-width:260px}td.empty{color:#99a;text-align:center}
