@@ -122,7 +122,7 @@ def test_cli_view_writes_and_replaces_only_its_own_page(runs, tmp_path):
     result = runner.invoke(cli, ["view", str(runs / "runs" / "a-minilm"), str(runs / "runs" / "d-llama"),
                                  "--out", str(page)])
     assert result.exit_code == 0, result.output
-    assert "2 runs" in result.output and page.read_text().count("<script") == 2
+    assert "2 run(s)" in result.output and page.read_text().count("<script") == 2
     again = runner.invoke(cli, ["view", str(runs / "runs"), "--out", str(page)])  # its own page: replaced
     assert again.exit_code == 0, again.output
     mine = tmp_path / "notes.html"

@@ -38,5 +38,5 @@ def view(dirs: tuple[str, ...], out_file: str, title: str, overwrite: bool) -> N
     data = view_data(runs, page)
     with target.writing() as tmp:
         tmp.write_text(render_view(data, title=title), encoding="utf-8")
-    console().print(f"wrote [bold]{page}[/bold]: {len(runs)} runs, {len(data['rows'])} judge x variant results",
+    console().print(f"wrote [bold]{page}[/bold]: {len(runs)} run(s), {len(data['rows'])} judge x variant results",
                     highlight=False)
