@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
+# the training configs name THU-KEG/RM-Bench: read it from the local mirror of the shared data
+os.environ.setdefault("JUDGEKIT_DATA_MIRROR", str(SHARED))
 OBJECTIVES = ("standard", "regularized", "augmented")
 SEEN = ("add-quotes", "punct-spaces", "twitter-handle", "twitter-url")
 UNSEEN = ("stress-test", "ignore-above", "ignore-below", "rot13",
