@@ -156,8 +156,8 @@ def render_view(data: dict[str, Any], *, title: str = "judgekit view") -> str:
 <title>{e(title)}</title><style>{CSS}</style></head>
 <body>
 <h1>{e(title)}</h1>
-<p class="muted">{_count(len(runs), "run")} · {_count(judges, "judge run")} · {_count(len(rows), "judge × variant
-result")}. Click a column
+<p class="muted">{_count(len(runs), "run")} · {_count(judges, "judge run")} · {_count(len(rows), "result")}
+(judge × variant). Click a column
 header to sort (again to reverse); the filters and the order are kept in the page address.</p>
 <div class="filters">
 <label>suite <select id="filter-suite" aria-label="suite"></select></label>
