@@ -1,0 +1,31 @@
+"""Visibility: a transform a WordPiece model cannot see (punct-spaces) is reported as invisible, not robust."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("JUDGEKIT_CACHE", str(tmp_path / "cache"))
+
+
+def test_punct_spaces_is_invisible_to_a_wordpiece_model_and_rot13_is_not(tiny_bert_dir):
+    from transformers import AutoTokenizer
+
+    from judgekit.data import select_examples
+    from judgekit.eval import run_suite
+    from judgekit.transforms import build_transforms, run_transforms
+
+    # the premise, checked on the tokenizer itself: spacing around punctuation changes no token id
+    tokenizer = AutoTokenizer.from_pretrained(tiny_bert_dir)
+    items = list(select_examples({"sources": ["sample"], "limit": 12}))
+    spaced = run_transforms(items, build_transforms(["punct-spaces"]))["punct-spaces"].examples
+    assert spaced and all(tokenizer(s.chosen[0])["input_ids"] == tokenizer(o.chosen[0])["input_ids"]
+                          for s, o in zip(spaced, items, strict=False) if s.id == o.id)
+    report = run_suite({"name": "vis", "data": {"sources": ["sample"], "limit": 12},
+                        "transforms": ["punct-spaces", "rot13"]}, [str(tiny_bert_dir)])
+    rows = {r["variant"]: r["robustness"] for r in report.data["results"] if r.get("robustness")}
+    assert rows["punct-spaces"]["input_unchanged"] == 1.0 and rows["punct-spaces"]["invisible"] is True
+    assert rows["punct-spaces"]["drop"] == 0.0 and rows["punct-spaces"]["score_shift"] < 1e-3  # batching noise only
+    assert rows["rot13"]["input_unchanged"] == 0.0 and rows["rot13"]["invisible"] is False
