@@ -80,7 +80,8 @@ def runs(tmp_path_factory, tiny_bert_dir, tiny_llama_dir) -> Path:
         ("d-llama", {"name": "llm-judges", "data": {"sources": ["sample"], "limit": 4}, "transforms": ["add-quotes"]},
          [llama, {"kind": "generative", "name": "mock-pairwise", "mode": "pairwise",
                   "backend": {"backend": "mock", "replies": ["[[A]]", "[[B]]", "[[A]]", "[[C]]"]}}]),
-        (HOSTILE_FOLDER, {**search, "transforms": ["self-praise", "verbosity-pad"]}, ["minilm-rm", str(tiny_bert_dir)]),
+        (HOSTILE_FOLDER, {**search, "transforms": ["self-praise", "verbosity-pad", "punct-spaces"]},
+         ["minilm-rm", str(tiny_bert_dir)]),
     ]
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("JUDGEKIT_CACHE", str(root / "cache"))
@@ -213,6 +214,11 @@ def test_view_in_headless_chromium(runs, tmp_path):
         before = shown(browser, "rows-table", 2)
         browser.open(page.as_uri() + state)
         assert shown(browser, "rows-table", 2) == before and browser.problems() == []
+        # a transform the judge cannot see (WordPiece drops the spaces punct-spaces adds) is marked, not coloured
+        browser.choose("#filter-transform", "punct-spaces")
+        marks = browser.evaluate("Array.from(document.querySelectorAll('#pivot-table tbody td.invisible')).map("
+                                 "function(td){return td.textContent;})")
+        assert len(marks) == 2 and all(m.endswith("\u2205") for m in marks)
         # screenshot-level check: the matrix is on screen, with coloured cells and text
         browser.open(page.as_uri())
         box, shot = browser.element_screenshot("#pivot-table")

@@ -3,7 +3,8 @@
 A prompt search makes dozens of runs; this page puts them side by side: a judge x variant matrix (accuracy
 on the originals, then the accuracy drop under each transform, coloured), a table of every judge x variant
 with all its numbers (accuracy and drop with their CIs, McNemar p, flips, score shift, the generative-judge
-rates, and any other metric a report holds, such as bias metrics), and the list of runs with a link to each
+rates, the share of items whose model input a transform left unchanged, and any other metric a report holds,
+such as bias metrics), and the list of runs with a link to each
 run's report.html. Both tables sort by any column; filters select a suite, a judge and a transform; the
 state is kept in the page's address (``#judge=...&sort=...``) so a view can be shared.
 
@@ -36,13 +37,13 @@ COLUMNS: list[tuple[str, str, str]] = [
     ("r2w", "right→wrong %", "pct"), ("w2r", "wrong→right %", "pct"), ("shift", "score shift", "num"),
     ("tau", "Kendall τ", "num"), ("position_consistency", "position consistency %", "pct"),
     ("tie_rate", "ties %", "pct"), ("parse_failure_rate", "parse failures %", "pct"),
-    ("call_error_rate", "call errors %", "pct"),
+    ("call_error_rate", "call errors %", "pct"), ("input_unchanged", "input unchanged %", "pct"),
 ]
 _KNOWN = {"judge", "variant", "n_items", "n_counted", "failed_items", "accuracy", "accuracy_ci", "subsets",
           "robustness", "metric_errors", *(c[0] for c in COLUMNS)}
 _KNOWN_ROBUSTNESS = {"n_paired", "accuracy_original", "accuracy_transformed", "drop", "drop_ci", "subsets",
                      "mcnemar", "flip_right_to_wrong", "flip_wrong_to_right", "score_shift", "kendall_tau",
-                     "n_responses_changed"}
+                     "n_responses_changed", "input_unchanged", "invisible"}
 
 
 def find_runs(paths: Sequence[str | Path]) -> list[Path]:
@@ -127,6 +128,7 @@ def view_data(runs: Sequence[Path], page: Path) -> dict[str, Any]:
                 "accuracy_ci": result.get("accuracy_ci"), "drop": rob.get("drop"), "drop_ci": rob.get("drop_ci"),
                 "p": (rob.get("mcnemar") or {}).get("p_value"), "r2w": rob.get("flip_right_to_wrong"),
                 "w2r": rob.get("flip_wrong_to_right"), "shift": rob.get("score_shift"), "tau": rob.get("kendall_tau"),
+                "input_unchanged": rob.get("input_unchanged"), "invisible": bool(rob.get("invisible")),
                 **{k: result.get(k) for k in ("position_consistency", "tie_rate", "parse_failure_rate",
                                               "call_error_rate")}}
             extras = _extras(result, _KNOWN) | _extras(rob, _KNOWN_ROBUSTNESS, "robustness.")
@@ -166,7 +168,8 @@ header to sort (again to reverse); the filters and the order are kept in the pag
 <span id="shown" class="muted"></span>
 </div>
 <h2>Judge × variant: accuracy on the originals, drop under each transform (points)</h2>
-<p class="muted">Red: accuracy fell under the transform; blue: it rose; bold: the 95% CI excludes 0.</p>
+<p class="muted">Red: accuracy fell under the transform; blue: it rose; bold: the 95% CI excludes 0; ∅: the
+transform left (nearly) every input the judge sees unchanged, so its drop says nothing about robustness.</p>
 <div class="panel"><table id="pivot-table"><thead></thead><tbody></tbody></table></div>
 <h2>Every judge × variant</h2>
 <div class="panel"><table id="rows-table"><thead></thead><tbody></tbody></table></div>

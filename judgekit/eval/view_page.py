@@ -10,7 +10,7 @@ th[aria-sort=ascending]::after{content:" \\25B2"}th[aria-sort=descending]::after
 td{white-space:nowrap}td.num{text-align:right;font-variant-numeric:tabular-nums}td.sig{font-weight:700}
 .muted{color:#667;font-size:13px}.panel{overflow-x:auto;max-width:100%}
 .filters{display:flex;flex-wrap:wrap;gap:14px;align-items:center;margin:10px 0;font-size:13px}
-select{font-size:13px;max-width:260px}td.empty{color:#99a;text-align:center}
+select{font-size:13px;max-width:260px}td.empty{color:#99a;text-align:center}td.invisible{color:#889;font-style:italic}
 """
 
 JS = """
@@ -187,8 +187,10 @@ JS = """
           td = el('td', cell ? fixed(v, 1, 100, true) : '', cell ? 'num' : 'empty');
           if (cell) {
             td.style.background = heat(v, scale);
-            td.setAttribute('title', cellText({key: 'drop', format: 'pts-ci'}, cell) + ' pts, n=' + cell.n);
+            td.setAttribute('title', cellText({key: 'drop', format: 'pts-ci'}, cell) + ' pts, n=' + cell.n +
+                            (cell.invisible ? '; invisible to this judge: its input did not change' : ''));
             if (significant(cell.drop_ci)) { td.className += ' sig'; }
+            if (cell.invisible) { td.className += ' invisible'; td.textContent += ' \u2205'; }
           }
         }
         tr.appendChild(td);
