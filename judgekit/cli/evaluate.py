@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from judgekit.cli.evaluate_output import print_judge_pairs, print_plan
 from judgekit.cli.options import (
     absolute_if_local,
     check_error_rate,
@@ -11,6 +12,19 @@ from judgekit.cli.options import (
     overwrite_option,
     set_option,
 )
+from judgekit.cli.render import console
+
+PATH_KEYS = ("template", "rubric_file", "fewshot_file")
+
+
+def _local_paths(sweep: str) -> str:
+    """A --sweep of a path field with its values made absolute where they are files here."""
+    key, sep, values = sweep.partition("=")
+    if key.strip() not in PATH_KEYS or values.strip().startswith("["):
+        return sweep
+    from judgekit.eval.sweep import split_values
+
+    return f"{key}{sep}" + ",".join(absolute_if_local(v) for v in split_values(values))
 
 
 @click.command("eval")
@@ -31,15 +45,25 @@ from judgekit.cli.options import (
 @click.option("--seed", type=int, help="override the suite's seed (transforms, bootstrap, placements)")
 @click.option("--backend", metavar="SPEC", help="backend for LLM-family transforms, e.g. embedded or openai:MODEL@URL")
 @max_error_rate_option
+@click.option("--sweep", "sweeps", multiple=True, metavar="KEY=V1,V2",
+              help="evaluate each judge once per value of a judge-spec field (every combination of repeated "
+                   "--sweep), each as its own named judge, e.g. --sweep template=a.jinja,b.jinja")
+@click.option("--dry-run", is_flag=True,
+              help="check templates and print per judge the requests, cache hits, estimated tokens and cost; "
+                   "send nothing, write nothing")
+@click.option("--max-cost", type=click.FloatRange(min=0), metavar="USD",
+              help="stop (exit 5) before judge or transform calls could spend more than this; done work stays "
+                   "cached, so a rerun resumes (needs the backends' price_input_per_mtok/price_output_per_mtok)")
 def eval_command(suite: str, judges: tuple[str, ...], overrides: tuple[str, ...], out_dir: str | None,
                  overwrite: bool, data: tuple[str, ...], transforms: tuple[str, ...], limit: int | None,
                  limit_per_subset: int | None, seed: int | None, backend: str | None,
-                 max_error_rate: float | None) -> None:
+                 max_error_rate: float | None, sweeps: tuple[str, ...], dry_run: bool, max_cost: float | None) -> None:
     """Run SUITE (a name from `judgekit ls suites` or a YAML file) and write a run folder with
     suite.yaml, judgments.jsonl, transforms.jsonl, report.json, report.md and report.html.
 
     Flags apply first, then every --set: `-j openai-pairwise --set judges.0.backend.base_url=URL` points a
-    shipped judge at your server.
+    shipped judge at your server. With several judges (or a --sweep) the report compares every pair of
+    judges on the same items.
 
     \b
     Examples:
@@ -47,6 +71,8 @@ def eval_command(suite: str, judges: tuple[str, ...], overrides: tuple[str, ...]
       judgekit eval rewordbench --judge runs/minilm-rm --out runs/eval-minilm
       judgekit eval rewordbench --judge my-rm/ --data heldout.jsonl -t controlled
       judgekit eval judgebench-position -j openai-pairwise --set judges.0.backend.model=gpt-4o
+      judgekit eval judgebench-position -j openai-pairwise --dry-run
+      judgekit eval my-suite.yaml -j my-judge.yaml --sweep template=a.jinja,b.jinja --sweep temperature=0,0.7
     """
     import datetime as dt
     from pathlib import Path
@@ -73,7 +99,18 @@ def eval_command(suite: str, judges: tuple[str, ...], overrides: tuple[str, ...]
         shorthands["output.dir"] = str(Path(out_dir).expanduser().absolute())
     if overwrite:
         shorthands["output.overwrite"] = True
-    resolved, built, transform_objects = prepare(suite, shorthands=shorthands, overrides=overrides)
+    resolved, built, transform_objects = prepare(suite, shorthands=shorthands, overrides=overrides,
+                                                 sweeps=[_local_paths(s) for s in sweeps])
+    if dry_run:
+        from judgekit.eval.preflight import plan_run
+
+        try:
+            plan = plan_run(resolved, built, transform_objects)
+        finally:
+            for judge in built:
+                judge.close()
+        print_plan(console(), resolved.name, plan, max_cost)
+        return
     target_dir = resolved.output.dir
     if target_dir is None:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
@@ -87,7 +124,7 @@ def eval_command(suite: str, judges: tuple[str, ...], overrides: tuple[str, ...]
     try:
         with out.status("evaluating") as status:
             result = execute(resolved, built, progress=lambda m: status.update(m),
-                             transforms=transform_objects)
+                             transforms=transform_objects, max_cost=max_cost)
     finally:
         for judge in built:
             judge.close()
@@ -96,6 +133,7 @@ def eval_command(suite: str, judges: tuple[str, ...], overrides: tuple[str, ...]
     report = build_report(result)
     write_run(result, report, target)
     print_summary(out, report.data)
+    print_judge_pairs(out, report.data)
     out.print(f"wrote [bold]{target_dir}[/bold] (report.html, report.md, report.json, judgments.jsonl)")
     calls = sum(int(j["stats"].get("calls", 0)) for j in report.data["judges"])
     errors = sum(int(j["stats"].get("call_errors", 0)) for j in report.data["judges"])

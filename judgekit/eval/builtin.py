@@ -1,3 +1,3 @@
 """Registers the built-in metrics (imported through the `judgekit` entry-point group)."""
 
-from judgekit.eval import metrics, sections, visibility  # noqa: F401  (registration side effects)
+from judgekit.eval import judge_metrics, metrics, sections, visibility  # noqa: F401  (registration side effects)

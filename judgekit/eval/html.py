@@ -13,7 +13,7 @@ import html
 import json
 from typing import Any
 
-from judgekit.eval.markdown import drop_text, num, pct, result_rows
+from judgekit.eval.markdown import drop_text, judge_comparison_tables, num, pct, result_rows
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#1d2430;max-width:1280px}
@@ -212,6 +212,7 @@ failures count as {_e(suite['options']['failures'])} · judgekit {_e(data['judge
 <div class="panel" id="drop-heatmap">{drop_heatmap(charted)}</div>
 <h2>All numbers</h2>
 {_table(headers, rows)}
+{judge_comparison_html(data)}
 <h2>Transforms</h2>
 {_table(["transform", "family", "applied", "not applicable", "failed", "main reason not applicable"], transform_rows)}
 <h2>Judges</h2>
@@ -224,3 +225,8 @@ failures count as {_e(suite['options']['failures'])} · judgekit {_e(data['judge
 <script>{_JS}</script>
 </body></html>
 """
+
+
+def judge_comparison_html(data: dict[str, Any]) -> str:
+    """Judges compared with each other (sweeps, panels, samples, re-prompts), when the report has any."""
+    return "".join(f"<h2>{_e(title)}</h2>{_table(headers, rows)}" for title, headers, rows in judge_comparison_tables(data))

@@ -93,6 +93,7 @@ def render_markdown(data: dict[str, Any]) -> str:
         names = [k for k in rb2[0][2] if k != "overall"] + ["overall"]
         out += ["## RewardBench 2", "", table(["judge", "variant", *names],
                                                [[j, v, *(pct(s.get(n)) for n in names)] for j, v, s in rb2]), ""]
+    out += judge_comparison_markdown(data)
     if data["transforms"]:
         out += ["## Transforms", "", table(
             ["transform", "family", "applied", "not applicable", "failed", "main reason not applicable"],
@@ -113,3 +114,37 @@ def render_markdown(data: dict[str, Any]) -> str:
                                    [[j["name"], j["kind"], j["seconds"], ", ".join(f"{k}={v}" for k, v in j["stats"].items())]
                                     for j in data["judges"]]), ""]
     return "\n".join(out)
+
+
+# -- judges compared with each other: sweeps, panels, self-consistency, re-prompts (issue 14) -----------------
+def judge_comparison_tables(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
+    """(title, headers, rows) of the judge-vs-judge tables a report has (none for a single plain judge)."""
+    tables = []
+    pairs = [(r["variant"], r["judge"], other, c) for r in data["results"] for other, c in (r.get("versus") or {}).items()]
+    if pairs:
+        rows = []
+        for variant, judge, other, c in sorted(pairs, key=lambda p: p[0] != "original"):
+            ci = c.get("difference_ci") or [None, None]
+            diff = drop_text({"drop": c.get("difference"), "drop_ci": ci})
+            rows.append([variant, judge, other, str(c.get("n_paired")), pct(c.get("accuracy")),
+                         pct(c.get("accuracy_other")), diff, num((c.get("mcnemar") or {}).get("p_value"), 3)])
+        tables.append(("Judges compared on the same items", ["variant", "judge", "vs judge", "items", "accuracy %",
+                       "vs accuracy %", "difference pts [95% CI]", "McNemar p"], rows))
+    keys = [("panel_kappa", "member agreement (Fleiss κ)", num), ("panel_unanimous_rate", "unanimous %", pct),
+            ("sample_agreement", "sample agreement %", pct), ("first_try_parse_rate", "first-try parses %", pct),
+            ("reprompt_recovered", "verdicts recovered by re-prompt", str)]
+    present = [k for k in keys if any(r.get(k[0]) is not None for r in data["results"])]
+    if present:
+        rows = [[r["judge"], r["variant"], *(fmt(r.get(key)) if r.get(key) is not None else "–"
+                                             for key, _, fmt in present)]
+                for r in data["results"] if any(r.get(k) is not None for k, _, _ in present)]
+        tables.append(("Panels, self-consistency and re-prompts", ["judge", "variant", *(h for _, h, _ in present)],
+                       rows))
+    return tables
+
+
+def judge_comparison_markdown(data: dict[str, Any]) -> list[str]:
+    out = []
+    for title, headers, rows in judge_comparison_tables(data):
+        out += [f"## {title}", "", table(headers, rows), ""]
+    return out
