@@ -29,3 +29,16 @@ def test_punct_spaces_is_invisible_to_a_wordpiece_model_and_rot13_is_not(tiny_be
     assert rows["punct-spaces"]["input_unchanged"] == 1.0 and rows["punct-spaces"]["invisible"] is True
     assert rows["punct-spaces"]["drop"] == 0.0 and rows["punct-spaces"]["score_shift"] < 1e-3  # batching noise only
     assert rows["rot13"]["input_unchanged"] == 0.0 and rows["rot13"]["invisible"] is False
+
+
+def test_a_generative_judge_fingerprints_the_rendered_prompt():
+    """The judge template shows the responses, not the subset: a change the prompt does not show is invisible."""
+    from judgekit.data import Example
+    from judgekit.judges import load_judge
+
+    judge = load_judge({"kind": "generative", "backend": {"backend": "mock", "replies": ["[[A]]"]}})
+    item = Example(id="a", prompt="Which is better?", chosen=("Yes, it is.",), rejected=("No.",), subset="x")
+    renamed = item.replace(subset="another subset")  # not in the prompt the judge reads
+    reworded = item.replace(chosen=("Yes , it is .",))
+    first, second, third = judge.judge([item, renamed, reworded])
+    assert first.meta["input_sha256"] == second.meta["input_sha256"] != third.meta["input_sha256"]

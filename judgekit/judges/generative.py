@@ -25,7 +25,7 @@ from typing import Any
 from judgekit.backends.base import Backend, ChatRequest, Generation
 from judgekit.data.example import Example, Message
 from judgekit.errors import SpecError
-from judgekit.judges.base import JUDGES, Comparison, Judge, Judgment, judgment_from_scores
+from judgekit.judges.base import JUDGES, Comparison, Judge, Judgment, fingerprint, judgment_from_scores
 from judgekit.judges.inputs import REFERENCE_KEYS, TemplateInputs, reference_of
 from judgekit.judges.parsers import PARSERS, ParseError, logprob_preference
 from judgekit.judges.placement import balanced_placements, default_placement
@@ -207,12 +207,12 @@ class GenerativeJudge(Judge):
     def judge(self, examples: Sequence[Example], *, placements: dict[str, int] | None = None,
               progress: Callable[[int, int], None] | None = None) -> list[Judgment]:
         self._progress = progress
-        mode = self.spec.mode
-        if mode == "pairwise":
-            return self._pairwise(examples, placements or {})
-        if mode == "best-of-n":
-            return self._best_of_n(examples, placements or {})
-        return self._per_response(examples)
+        mode, placed = self.spec.mode, placements or {}
+        judgments = (self._pairwise(examples, placed) if mode == "pairwise" else
+                     self._best_of_n(examples, placed) if mode == "best-of-n" else self._per_response(examples))
+        for example, judgment in zip(examples, judgments, strict=True):  # what the model read, for `visibility`
+            judgment.meta["input_sha256"] = fingerprint(self.planned_requests([example], placed))
+        return judgments
 
     def _input_failure(self, example: Example, error: str) -> Judgment:
         self.counters["input_failures"] = self.counters.get("input_failures", 0) + 1
