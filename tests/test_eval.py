@@ -63,8 +63,8 @@ def test_run_writes_a_complete_run_folder(tiny_bert_dir, tmp_path):
     assert len(examples) == 7 and len({e.subset for e in examples}) == 7
     report = run_suite(suite, [str(tiny_bert_dir), oracle_judge(examples)], out_dir=tmp_path / "run")
     run = tmp_path / "run"
-    assert {p.name for p in run.iterdir()} == {"suite.yaml", "judgments.jsonl", "transforms.jsonl", "report.json",
-                                               "report.md", "report.html", ".judgekit.json"}
+    assert {p.name for p in run.iterdir()} == {"suite.yaml", "judgments.jsonl", "transforms.jsonl", "items.jsonl",
+                                               "report.json", "report.md", "report.html", ".judgekit.json"}
     data = json.loads((run / "report.json").read_text())
     assert data["schema"] == "judgekit.report" and data["schema_version"] == 2
     sample = data["inputs"][0]

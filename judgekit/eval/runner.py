@@ -6,7 +6,8 @@ checked; only then is data read, transformed and judged. Every judge's prompt is
 item of each variant before any judge request (judgekit.eval.preflight), and ``max_cost`` stops the run
 before it could spend more. ``sweeps`` turn each judge into one judge per combination of spec values. The run folder holds ``suite.yaml`` (the resolved suite and judge specs),
 ``judgments.jsonl`` (one line per judge x variant x item), ``transforms.jsonl`` (every item a transform did
-not apply to or failed on, with the reason), ``report.json``, ``report.md`` and ``report.html``.
+not apply to or failed on, with the reason), ``items.jsonl`` (every item as each variant showed it, which
+`judgekit rescore` reads back), ``report.json``, ``report.md`` and ``report.html``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from judgekit.judges.base import Judge, Judgment
 from judgekit.outputs import OutputTarget, prepare_output
 
 Progress = Callable[[str], None]
+ITEMS = "items.jsonl"
 
 
 def _run_transforms(examples: list[Example], transforms: list[Any], suite: Suite,
@@ -235,7 +237,19 @@ def write_run(result: RunResult, report: Any, target: OutputTarget) -> None:
                 for item_id, error in record.failed:
                     handle.write(json.dumps({"transform": record.name, "id": item_id, "status": "failed",
                                              "reason": error}, ensure_ascii=False) + "\n")
+        write_items(result, folder / ITEMS)
         (folder / "report.json").write_text(json.dumps(report.data, indent=2, ensure_ascii=False, default=str),
                                             encoding="utf-8")
         (folder / "report.md").write_text(report.to_markdown(), encoding="utf-8")
         (folder / "report.html").write_text(render_html(report.data), encoding="utf-8")
+
+
+def write_items(result: RunResult, path: Path) -> None:
+    """``items.jsonl``: every item the judges saw, one line per variant x item (``{"variant": ..., **item}``),
+    originals first, then each transform's items in the run's order. `judgekit rescore` reads it back."""
+    variants = [(ORIGINAL, result.examples)] + [(t.name, t.examples) for t in result.transforms]
+    with path.open("w", encoding="utf-8") as handle:
+        for variant, examples in variants:
+            for example in examples:
+                handle.write(json.dumps({"variant": variant, **example.to_dict()}, ensure_ascii=False, default=str))
+                handle.write("\n")
