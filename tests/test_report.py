@@ -178,3 +178,17 @@ def test_older_reports_with_home_made_section_numbers_are_not_called_official():
     markdown = render_markdown(data)
     assert "official" not in markdown.lower() and headline_numbers(result) == {}
     assert "No transforms in this run." in render_html(data)
+
+
+def test_bias_tables_read_partial_blocks_a_plugin_may_write():
+    """A plugin metric may write "position_bias" with only some fields, as {value, low, high}."""
+    from judgekit.eval.tables import bias_tables, headline_numbers
+
+    result = {"judge": "j", "variant": "original",
+              "position_bias": {"first_slot_rate": {"value": 0.75, "low": 0.5, "high": 1.0, "n": 4}},
+              "length_bias": {"accuracy_chosen_longer": {"value": 0.5, "ci": [0.25, 0.75], "n": 4}}}
+    position, length = bias_tables([result])
+    assert position.rows == [["j", "original", "75.0 [50.0, 100.0]", "–", "–", "–", "–"]]
+    assert length.rows[0][2:5] == ["50.0 [25.0, 75.0]", "–", "–"]
+    assert headline_numbers(result) == {"position: first slot picked": (0.75, True),
+                                        "length: acc. chosen longer": (0.5, True)}

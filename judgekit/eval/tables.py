@@ -34,9 +34,10 @@ def num(value: float | None, digits: int = 3) -> str:
 
 def with_ci(estimate: dict[str, Any] | None, fmt: Callable[[float | None], str] = pct) -> str:
     """``value [low, high]`` of a bias estimate (``–`` when undefined)."""
-    if not estimate or estimate.get("value") is None:
+    if not isinstance(estimate, dict) or not isinstance(estimate.get("value"), int | float):
         return "–"
-    low, high = estimate.get("ci") or [None, None]
+    ci = estimate.get("ci")
+    low, high = ci if isinstance(ci, list) and len(ci) == 2 else (estimate.get("low"), estimate.get("high"))
     if low is None:
         return fmt(estimate["value"])
     return f"{fmt(estimate['value'])} [{fmt(low)}, {fmt(high)}]"
@@ -129,28 +130,29 @@ def view_tables(results: Sequence[dict[str, Any]]) -> list[Table]:
 def bias_tables(results: Sequence[dict[str, Any]]) -> list[Table]:
     """Position, length and style bias, each value with its bootstrap CI."""
     tables = []
-    position = [r for r in results if r.get("position_bias")]
+    # blocks are read with .get: a plugin metric may write a key of the same name with part of these fields
+    position = [r for r in results if isinstance(r.get("position_bias"), dict)]
     if position:
         tables.append(Table("Position bias (%, 95% CI)", [
             "judge", "variant", "first slot picked", "acc. chosen shown first", "acc. chosen shown second",
             "gap (pts)", "undecided"],
-            [[r["judge"], r["variant"], *(with_ci(r["position_bias"][k]) for k in (
+            [[r["judge"], r["variant"], *(with_ci(r["position_bias"].get(k)) for k in (
                 "first_slot_rate", "accuracy_chosen_first", "accuracy_chosen_second", "gap")),
-              str(r["position_bias"]["undecided"])] for r in position],
+              str(r["position_bias"].get("undecided", "–"))] for r in position],
             ["Pairwise judges shown both orders; 50% first-slot picks = no position bias. Ties and failures "
              "are left out (undecided presentations)."]))
-    length = [r for r in results if r.get("length_bias")]
+    length = [r for r in results if isinstance(r.get("length_bias"), dict)]
     if length:
-        categories = _unique([c for r in length for c in r["length_bias"].get("by_category", {})])
+        categories = _unique([c for r in length for c in r["length_bias"].get("by_category") or {}])
         scored = any("score_length_spearman" in r["length_bias"] for r in length)
         headers = ["judge", "variant", "acc. chosen longer", "acc. chosen shorter", "length-controlled acc.",
                    *(f"acc. {c} subsets" for c in categories)] + (["Spearman(score, length)"] if scored else [])
         rows = []
         for r in length:
             b = r["length_bias"]
-            row = [r["judge"], r["variant"], with_ci(b["accuracy_chosen_longer"]), with_ci(b["accuracy_chosen_shorter"]),
-                   with_ci(b["length_controlled_accuracy"]),
-                   *(with_ci(b.get("by_category", {}).get(c)) for c in categories)]
+            row = [r["judge"], r["variant"], with_ci(b.get("accuracy_chosen_longer")),
+                   with_ci(b.get("accuracy_chosen_shorter")), with_ci(b.get("length_controlled_accuracy")),
+                   *(with_ci((b.get("by_category") or {}).get(c)) for c in categories)]
             if scored:
                 row.append(with_ci(b.get("score_length_spearman"), lambda v: num(v, 2)))
             rows.append(row)
@@ -159,11 +161,11 @@ def bias_tables(results: Sequence[dict[str, Any]]) -> list[Table]:
             "Length-controlled accuracy: a logistic fit of the verdict on the length difference, read at zero "
             "difference. Length categories: RewardBench's LENGTH_CATEGORIES (subsets where the chosen answer is "
             "longer / neutral / shorter)."]))
-    style = [r for r in results if r.get("style_bias")]
+    style = [r for r in results if isinstance(r.get("style_bias"), dict)]
     if style:
         tables.append(Table("Style bias, RM-Bench (%, 95% CI)", ["judge", "variant", "hard (chosen plainer)", "normal",
                                                                   "easy (chosen more styled)", "easy − hard (pts)"],
-                            [[r["judge"], r["variant"], *(with_ci(r["style_bias"][k]) for k in (
+                            [[r["judge"], r["variant"], *(with_ci(r["style_bias"].get(k)) for k in (
                                 "hard", "normal", "easy", "gap"))] for r in style],
                             ["Items pooled over domains (the official RM-Bench score averages domains)."]))
     return tables
@@ -190,7 +192,8 @@ def headline_numbers(result: dict[str, Any]) -> dict[str, tuple[float | None, bo
         for column, value in (result[key]["scores"] if _official(result, key) else {}).items():
             out[f"{name} {column} (official)"] = (value, True)
     for key, field_name, label in BIAS_NUMBERS:
-        found = (result.get(key) or {}).get(field_name)
-        if found:
-            out[label] = (found.get("value"), "Spearman" not in label)
+        block = result.get(key)
+        found = block.get(field_name) if isinstance(block, dict) else None
+        if isinstance(found, dict) and "value" in found:
+            out[label] = (found["value"], "Spearman" not in label)
     return out
