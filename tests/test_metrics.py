@@ -156,3 +156,23 @@ def test_metrics_registry():
     names = set(METRICS.names())
     assert {"accuracy", "drop", "mcnemar", "flip_rate", "score_shift", "kendall_tau", "position_consistency",
             "parse_failure_rate", "tie_rate"} <= names
+
+
+def test_two_metrics_writing_one_key_keep_the_first_and_say_so():
+    from judgekit.eval.metrics import Metric
+
+    class Shadow(Metric):
+        """writes a built-in's key"""
+
+        def compute(self, ctx):
+            return {"accuracy": -1.0, "shadow_only": 1}
+
+    METRICS.add("zz-shadow", Shadow)
+    try:
+        judgments = [Judgment("a", "s", [Comparison(0, 0, "chosen")], scores_chosen=[1.0], scores_rejected=[0.0])]
+        context = VariantContext("j", "scalar", "original", judgments, {"a": 1.0}, {}, MetricOptions(), 0)
+        keys, errors = run_metrics("variant", context)
+    finally:
+        METRICS._entries.pop("zz-shadow")
+    assert keys["accuracy"] == 1.0 and keys["shadow_only"] == 1
+    assert "already written by accuracy" in errors["zz-shadow"]

@@ -41,7 +41,7 @@ class FirstSlotRate(Metric):
         if ctx.kind == "scalar" or not presentations:
             return {}
         found = bias.position_bias(presentations, seed=ctx.seed, resamples=200)
-        return {"position_bias": {"first_slot_rate": dataclasses.asdict(found.first_slot_rate)}}
+        return {"plugin_first_slot": {"first_slot_rate": dataclasses.asdict(found.first_slot_rate)}}
 
 
 def to_schema_v1(run: Path, target: Path) -> Path:
@@ -103,12 +103,12 @@ def test_find_runs_and_data(runs):
     reports = {p.name: json.loads((p / "report.json").read_text()) for p in found}
     assert len(data["rows"]) == sum(len(r["results"]) for r in reports.values())
     keys = [c["key"] for c in data["columns"]]
-    assert "position_consistency" in keys and "x:position_bias.first_slot_rate" in keys  # generative + plugin
+    assert "position_consistency" in keys and "x:plugin_first_slot.first_slot_rate" in keys  # generative + plugin
     mock = [r for r in data["rows"] if r["judge"] == "mock-pairwise" and r["variant"] == "original"][0]
     result = [r for r in reports["d-llama"]["results"] if r["judge"] == "mock-pairwise"][0]
-    estimate = result["position_bias"]["first_slot_rate"]
-    assert estimate["value"] is not None and mock["x:position_bias.first_slot_rate"] == estimate["value"]
-    assert mock["x:position_bias.first_slot_rate_ci"] == [estimate["low"], estimate["high"]]
+    estimate = result["plugin_first_slot"]["first_slot_rate"]
+    assert estimate["value"] is not None and mock["x:plugin_first_slot.first_slot_rate"] == estimate["value"]
+    assert mock["x:plugin_first_slot.first_slot_rate_ci"] == [estimate["low"], estimate["high"]]
     assert mock["position_consistency"] == result["position_consistency"] is not None
     old = [r for r in data["runs"] if r["name"] == "old-v1"][0]
     assert old["suite"] == "prompt-search" and old["link"] == "./runs/old-v1/report.html"

@@ -120,11 +120,10 @@ def report(run_dir: str) -> None:
     """Re-render report.md and report.html of RUN_DIR from its report.json, and print the summary."""
     from judgekit.eval.html import render_html
     from judgekit.eval.markdown import render_markdown
-    from judgekit.outputs import write_text_atomic
+    from judgekit.eval.rundir import replace_reports
 
     data = _load(run_dir)
-    write_text_atomic(Path(run_dir) / "report.md", render_markdown(data))
-    write_text_atomic(Path(run_dir) / "report.html", render_html(data))
+    replace_reports(run_dir, {"report.md": render_markdown(data), "report.html": render_html(data)})
     out = wide_console()
     print_summary(out, data)
     out.print(f"wrote {Path(run_dir) / 'report.md'} and {Path(run_dir) / 'report.html'}")

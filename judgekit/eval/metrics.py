@@ -109,11 +109,18 @@ def run_metrics(scope: str, context: Any, wanted: Sequence[str] = ()) -> tuple[d
     """
     out: dict[str, Any] = {}
     errors: dict[str, str] = {}
+    owner: dict[str, str] = {}  # key -> the metric that wrote it
     for entry in METRICS.entries():
         if entry.obj.scope != scope or (wanted and entry.name not in wanted):
             continue
         try:
-            out.update(entry.obj().compute(context))
+            keys = entry.obj().compute(context)
+            taken = sorted(k for k in keys if k in owner)
+            if taken:  # two metrics writing one key: keep the first, say so
+                errors[entry.name] = f"writes {', '.join(taken)}, already written by {owner[taken[0]]}; not kept"
+                keys = {k: v for k, v in keys.items() if k not in owner}
+            owner.update(dict.fromkeys(keys, entry.name))
+            out.update(keys)
         except Exception as exc:  # a plugin's bug must not lose the rest of the report
             errors[entry.name] = f"{type(exc).__name__}: {exc}"
     return out, errors

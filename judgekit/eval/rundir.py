@@ -161,15 +161,15 @@ def replace_reports(folder: str | Path, texts: dict[str, str]) -> None:
     marker = read_marker(folder)
     if marker is None or marker.get("command") != "eval":
         owner = f"a `judgekit {marker.get('command')}` output" if marker else "not marked as judgekit's"
-        raise OutputError(f"{folder} is {owner}, not a `judgekit eval` run folder: rescore replaces only the "
-                          "report files of an eval run; pass --out NEW_FOLDER to write the rescored run there")
+        raise OutputError(f"{folder} is {owner}, not a `judgekit eval` run folder: judgekit replaces report files "
+                          "only in an eval run it wrote (`judgekit rescore --out NEW_FOLDER` writes a new one)")
     listed = set(marker.get("files", []))
     for name in texts:
         if name not in REPORT_FILES:
             raise ValueError(f"not a report file: {name}")
         if (folder / name).exists() and name not in listed:
-            raise OutputError(f"{folder / name} was not written by judgekit: rescore leaves it alone; pass "
-                              "--out NEW_FOLDER to write the rescored run there")
+            raise OutputError(f"{folder / name} was not written by judgekit: judgekit leaves it alone "
+                              "(`judgekit rescore --out NEW_FOLDER` writes the run elsewhere)")
     check_writable(folder)
     for name, text in texts.items():
         write_text_atomic(folder / name, text)
