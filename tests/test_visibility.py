@@ -10,7 +10,7 @@ def private_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("JUDGEKIT_CACHE", str(tmp_path / "cache"))
 
 
-def test_punct_spaces_is_invisible_to_a_wordpiece_model_and_rot13_is_not(tiny_bert_dir):
+def test_punct_spaces_is_invisible_to_a_wordpiece_model_and_rot13_is_not(tiny_bert_dir, tmp_path):
     from transformers import AutoTokenizer
 
     from judgekit.data import select_examples
@@ -24,11 +24,25 @@ def test_punct_spaces_is_invisible_to_a_wordpiece_model_and_rot13_is_not(tiny_be
     assert spaced and all(tokenizer(s.chosen[0])["input_ids"] == tokenizer(o.chosen[0])["input_ids"]
                           for s, o in zip(spaced, items, strict=False) if s.id == o.id)
     report = run_suite({"name": "vis", "data": {"sources": ["sample"], "limit": 12},
-                        "transforms": ["punct-spaces", "rot13"]}, [str(tiny_bert_dir)])
+                        "transforms": ["punct-spaces", "rot13"]}, [str(tiny_bert_dir)], out_dir=tmp_path / "run")
     rows = {r["variant"]: r["robustness"] for r in report.data["results"] if r.get("robustness")}
     assert rows["punct-spaces"]["input_unchanged"] == 1.0 and rows["punct-spaces"]["invisible"] is True
     assert rows["punct-spaces"]["drop"] == 0.0 and rows["punct-spaces"]["score_shift"] < 1e-3  # batching noise only
     assert rows["rot13"]["input_unchanged"] == 0.0 and rows["rot13"]["invisible"] is False
+    # every report format says so
+    markdown = (tmp_path / "run" / "report.md").read_text()
+    assert "input unchanged %" in markdown and "| 100.0 ∅ invisible |" in markdown
+    assert f"{tiny_bert_dir.name} / punct-spaces" in markdown
+    html = (tmp_path / "run" / "report.html").read_text()
+    assert "input unchanged %" in html and "100.0 ∅ invisible" in html
+    from rich.console import Console
+
+    from judgekit.cli.report import summary_table
+
+    console = Console(width=250, record=True)
+    console.print(summary_table(report.data))
+    text = console.export_text()  # (export clears the record)
+    assert "same input %" in text and "100.0 ∅" in text
 
 
 def test_a_generative_judge_fingerprints_the_rendered_prompt():

@@ -29,10 +29,10 @@ def summary_table(data: dict[str, Any], *, title: str | None = None):
     """A compact rich table of accuracy and robustness per judge x variant (report.md has every column)."""
     from rich.table import Table
 
-    from judgekit.eval.markdown import drop_text, num, pct
+    from judgekit.eval.markdown import drop_text, num, pct, visibility_text
 
     generative = any("parse_failure_rate" in r for r in data["results"])
-    headers = ["judge", "variant", "n", "acc %", "drop pts [95% CI]", "p", "r→w %", "w→r %", "shift"]
+    headers = ["judge", "variant", "n", "acc %", "drop pts [95% CI]", "p", "r→w %", "w→r %", "shift", "same input %"]
     if generative:
         headers += ["pos. cons. %", "call err %", "parse fail %", "ties %"]
     table = Table(title=title or f"{data['suite']['name']}: {data['suite']['n_items']} items", title_justify="left")
@@ -44,7 +44,7 @@ def summary_table(data: dict[str, Any], *, title: str | None = None):
         p_value = (rob.get("mcnemar") or {}).get("p_value")
         row = [r["judge"], r["variant"], str(rob.get("n_paired", r["n_items"])), pct(r.get("accuracy")), drop_text(rob),
                num(p_value, 2), pct(rob.get("flip_right_to_wrong")), pct(rob.get("flip_wrong_to_right")),
-               num(rob.get("score_shift"), 2)]
+               num(rob.get("score_shift"), 2), visibility_text(rob).replace(" invisible", "")]
         if generative:
             row += [pct(r.get("position_consistency")), pct(r.get("call_error_rate")), pct(r.get("parse_failure_rate")),
                     pct(r.get("tie_rate"))]

@@ -8,7 +8,7 @@ from typing import Any
 
 from judgekit.eval.tables import Table, bias_tables, num, official_tables, pct, view_tables
 
-__all__ = ["drop_text", "escape", "judge_comparison_markdown", "judge_comparison_tables", "num", "pct", "render_markdown",
+__all__ = ["drop_text", "escape", "visibility_text", "judge_comparison_markdown", "judge_comparison_tables", "num", "pct", "render_markdown",
            "result_rows", "table"]
 
 
@@ -32,10 +32,16 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
+def visibility_text(robustness: dict[str, Any]) -> str:
+    """Share of items the judge saw unchanged; "∅ invisible" when the transform changed nothing it reads."""
+    text = pct(robustness.get("input_unchanged"))
+    return f"{text} ∅ invisible" if robustness.get("invisible") else text
+
+
 def result_rows(results: Sequence[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
     generative = any("parse_failure_rate" in r or "position_consistency" in r for r in results)
     headers = ["judge", "variant", "items", "accuracy %", "drop pts [95% CI]", "McNemar p", "right→wrong %",
-               "wrong→right %", "score shift", "Kendall τ"]
+               "wrong→right %", "score shift", "Kendall τ", "input unchanged %"]
     if generative:
         headers += ["position consistency %", "call errors %", "parse failures %", "ties %"]
     rows = []
@@ -44,7 +50,8 @@ def result_rows(results: Sequence[dict[str, Any]]) -> tuple[list[str], list[list
         mcnemar = rob.get("mcnemar") or {}
         row = [r["judge"], r["variant"], str(rob.get("n_paired", r["n_items"])), pct(r.get("accuracy")), drop_text(rob),
                num(mcnemar.get("p_value"), 3) if mcnemar else "–", pct(rob.get("flip_right_to_wrong")),
-               pct(rob.get("flip_wrong_to_right")), num(rob.get("score_shift")), num(rob.get("kendall_tau"))]
+               pct(rob.get("flip_wrong_to_right")), num(rob.get("score_shift")), num(rob.get("kendall_tau")),
+               visibility_text(rob)]
         if generative:
             row += [pct(r.get("position_consistency")), pct(r.get("call_error_rate")),
                     pct(r.get("parse_failure_rate")), pct(r.get("tie_rate"))]
@@ -63,6 +70,11 @@ def render_markdown(data: dict[str, Any]) -> str:
             f"(same items), with a paired bootstrap {int(100 * suite['options']['level'])}% CI.", ""]
     headers, rows = result_rows(data["results"])
     out += ["## Accuracy and robustness", "", table(headers, rows), ""]
+    invisible = sorted({(r["judge"], r["variant"]) for r in data["results"] if (r.get("robustness") or {}).get("invisible")})
+    if invisible:
+        out += ["∅ invisible: the transform left the judge's input unchanged (same token ids or rendered prompt) for "
+                "almost every item, so a drop of 0 there means it could not see the change, not that it is robust: "
+                + escape("; ".join(f"{j} / {v}" for j, v in invisible)) + ".", ""]
     subsets = list(data["suite"]["subsets"])
     if len(subsets) > 1:
         out += ["## Accuracy per subset (%)", "", table(
