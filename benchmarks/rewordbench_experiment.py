@@ -47,10 +47,14 @@ from rewordbench_stats import (  # noqa: E402
 
 OBJECTIVES = ("standard", "regularized", "augmented")
 SEEN = ("add-quotes", "punct-spaces", "twitter-handle", "twitter-url")
+# Evaluated transforms, chosen to fit the 2-core budget: punct-spaces stays (it is trained on) to show it is
+# invisible to WordPiece; ignore-above/below prepend or append a whole other prompt, which left truncation at
+# 128 tokens mostly cuts away (invisible too), so they are left out.
+EVAL_SEEN = ("add-quotes", "punct-spaces", "twitter-handle", "twitter-url")
 GROUPS = {
-    "unseen controlled": ("stress-test", "ignore-above", "ignore-below", "rot13", "rot2"),
-    "unseen naturalistic": ("char-swap", "char-sub", "char-insert", "char-delete", "homoglyph", "word-delete"),
-    "unseen judge attacks (ranking-preserving)": ("self-praise", "judge-injection", "verbosity-pad"),
+    "unseen controlled": ("stress-test", "rot13"),
+    "unseen naturalistic": ("char-swap", "homoglyph", "word-delete"),
+    "unseen judge attacks (ranking-preserving)": ("self-praise", "verbosity-pad"),
 }
 TEST_SETS = {  # name -> data selection (limits applied from the command line)
     "rm-bench (in distribution)": None,  # the held-back split, written by the script
@@ -63,14 +67,27 @@ def say(text: str) -> None:
     print(text, flush=True)
 
 
+def _hash(text: str) -> int:
+    return int(hashlib.sha256(text.encode()).hexdigest(), 16)
+
+
 def split_rm_bench(out: Path, test_fraction: float) -> tuple[Path, Path, dict[str, int]]:
-    """RM-Bench items split by a hash of their id (independent of every training seed)."""
+    """RM-Bench items split by a hash of their id (independent of every training seed). Test items become one
+    chosen-vs-rejected pair each, the style pair drawn by a hash of the id (easy, normal and hard pairs all
+    occur): 2 responses to score per item instead of 6, which is what lets 2 cores evaluate enough items."""
     from judgekit.data import select_examples, write_examples
 
     items = list(select_examples({"sources": ["THU-KEG/RM-Bench"]}))
-    test = [e for e in items if int(hashlib.sha256(e.id.encode()).hexdigest(), 16) % 1000 < 1000 * test_fraction]
+    test = [e for e in items if _hash(e.id) % 1000 < 1000 * test_fraction]
     test_ids = {e.id for e in test}
     train = [e for e in items if e.id not in test_ids]
+    test = sorted(test, key=lambda e: _hash("order" + e.id))  # --test-items takes a mix of domains
+    pairs = []
+    for item in test:
+        i, j = divmod(_hash("pair" + item.id) % 9, 3)
+        pairs.append(item.replace(chosen=(item.chosen[i],), rejected=(item.rejected[j],),
+                                  meta={**dict(item.meta), "styles": None, "style_pair": [i, j]}))
+    test = pairs
     folder = out / "split"
     folder.mkdir(parents=True, exist_ok=True)
     write_examples(train, folder / "train.jsonl")
@@ -139,7 +156,7 @@ def evaluate(args: argparse.Namespace, out: Path, test: Path, trained: dict[str,
     from judgekit.eval.runner import execute, prepare, write_run
     from judgekit.outputs import prepare_output
 
-    transforms = [*SEEN, *(t for group in GROUPS.values() for t in group)]
+    transforms = [*EVAL_SEEN, *(t for group in GROUPS.values() for t in group)]
     judges = [{"kind": "scalar", "name": name, "model": info["folder"], "device": "cpu", "max_length": args.max_length}
               for name, info in trained.items()]
     results = {}
@@ -201,7 +218,7 @@ def analyse(args: argparse.Namespace, results: dict, trained: dict[str, dict]) -
                     item_values(original, matrix, result.suite.options),
                     item_values(transformed, matrix, result.suite.options), shifts)
             cells[record.name] = cell
-        groups = {"seen (trained on)": SEEN, **GROUPS}
+        groups = {"seen (trained on)": EVAL_SEEN, **GROUPS}
         summary: dict = {"items": len(result.examples), "accuracy": accuracy, "meaningful": competent,
                          "invisible": sorted(n for n, c in cells.items() if not c.visible), "groups": {},
                          "transforms": {}}
@@ -277,12 +294,12 @@ def main() -> None:
     parser.add_argument("--base-model", default="embedded:minilm")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--objectives", nargs="+", choices=OBJECTIVES, default=list(OBJECTIVES))
-    parser.add_argument("--pairs", type=int, default=1200, help="training pairs (a seeded subset)")
+    parser.add_argument("--pairs", type=int, default=300, help="training pairs (a seeded subset)")
     parser.add_argument("--pairs-per-item", type=int, default=3, help="style pairs sampled per training item")
     parser.add_argument("--test-fraction", type=float, default=0.25)
     parser.add_argument("--test-items", type=int, default=150, help="held-back RM-Bench items evaluated")
-    parser.add_argument("--ood-per-subset", type=int, default=25, help="LLMBar / JudgeBench items per subset")
-    parser.add_argument("--paraphrase-items", type=int, default=40, help="training prompts SmolLM2 paraphrases")
+    parser.add_argument("--ood-per-subset", type=int, default=10, help="LLMBar / JudgeBench items per subset")
+    parser.add_argument("--paraphrase-items", type=int, default=12, help="training prompts SmolLM2 paraphrases")
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument("--epochs", type=float, default=1.0)
     parser.add_argument("--batch-size", type=int, default=16)
