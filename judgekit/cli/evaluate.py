@@ -88,9 +88,9 @@ def eval_command(suite: str, judges: tuple[str, ...], overrides: tuple[str, ...]
     if data:
         shorthands["data.sources"] = [absolute_if_local(d) for d in data]
     if transforms:
-        from judgekit.transforms.refs import _split_top
+        from judgekit.specfile import split_top
 
-        shorthands["transforms"] = [part for t in transforms for part in _split_top(t, ",") if part]
+        shorthands["transforms"] = [part for t in transforms for part in split_top(t, ",") if part]
     for key, value in (("data.limit", limit), ("data.limit_per_subset", limit_per_subset), ("seed", seed),
                        ("backend", backend), ("max_error_rate", max_error_rate)):
         if value is not None:

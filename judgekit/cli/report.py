@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -12,17 +11,9 @@ from judgekit.cli.render import console
 
 
 def _load(run_dir: str) -> dict[str, Any]:
-    from judgekit.errors import SpecError
-    from judgekit.provenance.report import upgrade_report
+    from judgekit.eval.rundir import load_report
 
-    path = Path(run_dir) / "report.json"
-    if not path.is_file():
-        raise SpecError(f"{run_dir}: no report.json here; give the folder `judgekit eval --out` wrote")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise SpecError(f"{path}: not JSON ({exc})") from None
-    return upgrade_report(data, where=str(path))
+    return load_report(run_dir)
 
 
 def summary_table(data: dict[str, Any], *, title: str | None = None):

@@ -16,28 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from judgekit.errors import SpecError
+from judgekit.specfile import split_top
 
 Sweeps = dict[str, list[Any]]
 
 
 def split_values(text: str) -> list[str]:
-    """Split on commas outside brackets and quotes."""
-    parts, depth, quote, current = [], 0, "", ""
-    for char in text:
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char in "[{(":
-            depth += 1
-        elif char in "]})":
-            depth -= 1
-        elif char == "," and depth == 0:
-            parts.append(current)
-            current = ""
-            continue
-        current += char
-    return [p.strip() for p in [*parts, current] if p.strip()]
+    """Split on commas outside brackets and quotes (empty parts dropped)."""
+    return [part for part in split_top(text, ",") if part]
 
 
 def parse_sweeps(assignments: Sequence[str]) -> Sweeps:
