@@ -106,3 +106,24 @@ def set_path(raw: dict[str, Any], key: str, value: Any, *, expand: Expand | None
             node[part] = {} if current is None else expand(path, current)
             node = node[part]
     return raw
+
+
+def split_top(text: str, separator: str) -> list[str]:
+    """Split on ``separator`` outside parentheses, brackets and quotes."""
+    parts, depth, quote, current = [], 0, "", []
+    for char in text:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == separator and depth == 0:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return [p.strip() for p in parts]

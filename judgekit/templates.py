@@ -100,10 +100,23 @@ class PromptTemplate:
         return {"name": self.name, "sha256": self.sha256}
 
 
-@lru_cache(maxsize=128)
 def load_template(name: str) -> PromptTemplate:
-    """A template by name ("judge/pairwise", "paraphrase/response") or path, compiled once per process."""
-    return PromptTemplate.load(name)
+    """A template by name ("judge/pairwise", "paraphrase/response") or path, compiled once per process (and
+    again when its file changes)."""
+    from judgekit import resources
+
+    path = resources.find("prompts", name, suffixes=SUFFIXES)
+    try:
+        source = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"template {name}: cannot read {path}: {exc}") from None
+    return _compiled(name, str(path), source)
+
+
+@lru_cache(maxsize=128)
+def _compiled(name: str, path: str, source: str) -> PromptTemplate:
+    template = PromptTemplate.from_string(source, name=name)
+    return PromptTemplate(name=name, source=source, path=path, _compiled=template._compiled)
 
 
 _ROLE_NAMES = {"system": "System", "user": "User", "assistant": "Assistant"}

@@ -107,3 +107,46 @@ def test_style_bias_equals_rmbench_difficulty_by_hand():
     assert (difficulty.hard, difficulty.normal, difficulty.easy) == pytest.approx(
         (result.hard.value, result.normal.value, result.easy.value))
     assert result.hard.low <= result.hard.value <= result.hard.high
+
+
+def test_weighted_bootstrap_equals_resampling_the_items():
+    """bootstrap_weighted passes multiplicities; each weighted statistic equals the plain one on the resampled list
+    (the same draws as `bootstrap`), so both give the same interval."""
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    records = [bias.LengthRecord(f"i{k // 2}", float(rng.integers(0, 3)) / 2, float(rng.integers(1, 40)),
+                                 float(rng.integers(1, 40))) for k in range(40)]  # 20 items, 2 comparisons each
+    clusters = [[r for r in records if r.item_id == f"i{k}"] for k in range(20)]
+
+    def controlled(group):
+        flat = [r for c in group for r in c]
+        return bias.length_controlled_accuracy([r.credit for r in flat], [r.chosen_length - r.rejected_length for r in flat])
+
+    def spearman_of(group):
+        flat = [r for c in group for r in c]
+        return bias.spearman([r.credit for r in flat], [r.chosen_length for r in flat])
+
+    fast = bias.length_bias(records, seed=4, resamples=150)
+    slow = bias.bootstrap(clusters, controlled, seed=4, resamples=150)
+    assert fast.length_controlled_accuracy.value == pytest.approx(slow.value, abs=1e-9)
+    assert fast.length_controlled_accuracy.low == pytest.approx(slow.low, abs=1e-6)
+    assert fast.length_controlled_accuracy.high == pytest.approx(slow.high, abs=1e-6)
+    mean = bias.bootstrap(clusters, lambda g: float(np.mean([r.credit for c in g for r in c])), seed=4, resamples=150)
+    assert (fast.accuracy.value, fast.accuracy.low, fast.accuracy.high) == pytest.approx((mean.value, mean.low, mean.high))
+    rho = bias.score_length_correlation([r.credit for r in records], [r.chosen_length for r in records],
+                                        items=[r.item_id for r in records], seed=4, resamples=150)
+    slow_rho = bias.bootstrap(clusters, spearman_of, seed=4, resamples=150)
+    assert (rho.value, rho.low, rho.high, rho.n) == pytest.approx((slow_rho.value, slow_rho.low, slow_rho.high, 20))
+
+
+def test_length_controlled_bootstrap_survives_separated_resamples_without_warnings():
+    """Small data: many resamples separate longer-vs-shorter perfectly; their fits saturate, none may warn or fail."""
+    import warnings
+
+    rows = [(1.0, 22, 28), (0.0, 5, 24), (1.0, 8, 10), (1.0, 13, 8), (1.0, 8, 12)]  # the one loss: the most shorter
+    records = [bias.LengthRecord(str(i), c, chosen, rejected) for i, (c, chosen, rejected) in enumerate(rows)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = bias.length_bias(records, resamples=200).length_controlled_accuracy
+    assert 0 < result.value <= 1 and result.low <= result.value <= result.high

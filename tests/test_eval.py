@@ -63,8 +63,8 @@ def test_run_writes_a_complete_run_folder(tiny_bert_dir, tmp_path):
     assert len(examples) == 7 and len({e.subset for e in examples}) == 7
     report = run_suite(suite, [str(tiny_bert_dir), oracle_judge(examples)], out_dir=tmp_path / "run")
     run = tmp_path / "run"
-    assert {p.name for p in run.iterdir()} == {"suite.yaml", "judgments.jsonl", "transforms.jsonl", "report.json",
-                                               "report.md", "report.html", ".judgekit.json"}
+    assert {p.name for p in run.iterdir()} == {"suite.yaml", "judgments.jsonl", "transforms.jsonl", "items.jsonl",
+                                               "report.json", "report.md", "report.html", ".judgekit.json"}
     data = json.loads((run / "report.json").read_text())
     assert data["schema"] == "judgekit.report" and data["schema_version"] == 2
     sample = data["inputs"][0]
@@ -93,8 +93,9 @@ def test_run_writes_a_complete_run_folder(tiny_bert_dir, tmp_path):
     assert rot13["n_paired"] == 7 and rot13["n_responses_changed"] == 14
     assert rot13["score_shift"] is not None and rot13["score_shift"] > 0
     assert report.accuracy("oracle") == 1.0
-    # sections from the sample's meta.section
-    assert set(oracle[0]["sections"]) >= {"chat", "reasoning", "safety", "overall"}
+    # judgekit's labelled view of sections from the sample's meta.section; no official RewardBench score
+    assert set(oracle[0]["sections_by_items"]["scores"]) >= {"chat", "reasoning", "safety", "overall"}
+    assert "rewardbench" not in oracle[0]
     resolved = yaml.safe_load((run / "suite.yaml").read_text())
     assert resolved["suite"]["name"] == "unit" and len(resolved["judges"]) == 2
 
@@ -145,7 +146,10 @@ def test_rewordbench_on_llmbar(tiny_bert_dir):
     assert set(data["suite"]["subsets"]) == {"llmbar-natural", "llmbar-adver-neighbor", "llmbar-adver-GPTInst",
                                              "llmbar-adver-GPTOut", "llmbar-adver-manual"}
     original = report.results(variant="original")[0]
-    assert set(original["sections"]) == {"chat-hard", "overall"}
+    assert set(original["sections_by_items"]["scores"]) == {"chat-hard", "overall"}
+    official = original["rewardbench"]  # the official score: Chat Hard only, the other sections count 0
+    assert official["unmapped"] == [] and official["missing"] == ["Chat", "Safety", "Reasoning"]
+    assert official["scores"]["overall"] == official["scores"]["Chat Hard"] / 4
     # domain transforms do not apply to chat items: reported as n/a, never judged as if transformed
     code = {t["name"]: t for t in data["transforms"]}["code-minify"]
     assert code["applied"] == 0 and code["not_applicable"] == 20
@@ -158,12 +162,13 @@ def test_rewardbench2_and_rm_bench_sections(tiny_bert_dir):
     scores = rb2["rewardbench2"]["scores"]
     assert set(scores) == {"Factuality", "Precise IF", "Math", "Safety", "Focus", "Ties", "overall"}
     ties = rb2["rewardbench2"]["ties"]
-    assert ties["ref_accuracy"] is not None and ties["tied_accuracy"] is not None
+    assert ties["ref_accuracy"] is not None and ties["tied_accuracy"] is not None and ties["reference"] == "main"
     shared_file("rm-bench/chat.json")
     rm = run_suite("rm-bench-style", [str(tiny_bert_dir)], limit_per_subset=3, transforms=["rot13"])
-    matrix = rm.results(variant="original")[0]["rm_bench"]
-    assert set(matrix) == {"all", "chat", "code", "safety-refuse", "safety-response"}
-    assert {"easy", "normal", "hard", "total", "matrix"} <= set(matrix["all"])
+    official = rm.results(variant="original")[0]["rm_bench"]
+    assert set(official["domains"]) == {"chat", "code", "safety"}  # safety-refuse and -response pool
+    assert official["missing"] == ["math"] and official["scores"]["total"] is None
+    assert {"easy", "normal", "hard", "gap"} <= set(rm.results(variant="original")[0]["style_bias"])
 
 
 def test_cli_eval_report_compare(tiny_bert_dir, tmp_path):

@@ -9,13 +9,7 @@ import pytest
 
 from judgekit.eval import statistics as M
 from judgekit.eval.metrics import METRICS, VariantContext, run_metrics
-from judgekit.eval.sections import (
-    rewardbench2_scores,
-    rewardbench2_ties,
-    rewardbench_sections,
-    rm_bench_matrix,
-    section_of,
-)
+from judgekit.eval.sections import section_of, sections_by_items
 from judgekit.eval.suite import MetricOptions
 from judgekit.judges.base import Comparison, Judgment
 
@@ -141,62 +135,44 @@ def test_every_registered_metric_is_dispatched_and_scalar_judges_skip_generative
     keys, errors = run_metrics("variant", context)
     assert errors == {} and keys["accuracy"] == 1.0
     assert "parse_failure_rate" not in keys and "call_error_rate" not in keys
-    assert {"accuracy", "drop", "sections", "call_error_rate"} <= set(METRICS.names())
+    assert {"accuracy", "drop", "sections_by_items", "call_error_rate", "rewardbench", "rewardbench2", "rm-bench",
+            "judgebench", "position_bias", "length_bias", "style_bias"} <= set(METRICS.names())
 
 
-def test_rewardbench_sections_weighting():
+def test_sections_by_items_weighting():
+    """judgekit's labelled view: subsets weighted by the items evaluated, math-prm as much as all code."""
     accuracy = {"alpacaeval-easy": 1.0, "mt-bench-med": 0.5, "math-prm": 0.8, "hep-python": 0.4}
     counts = {"alpacaeval-easy": 10, "mt-bench-med": 30, "math-prm": 10, "hep-python": 20}
     sections = {s: section_of(s, {}) for s in accuracy}
-    scores = rewardbench_sections(accuracy, counts, sections)
+    scores = sections_by_items(accuracy, counts, sections)
     assert scores["chat"] == pytest.approx((10 * 1.0 + 30 * 0.5) / 40)  # count-weighted
     assert scores["reasoning"] == pytest.approx((0.8 + 0.4) / 2)  # math-prm weighs as much as code
-    assert scores["overall"] == pytest.approx((0.625 + 0.6) / 2)
-    assert rewardbench_sections({"foo": 1.0}, {"foo": 3}, {"foo": None}) is None
+    assert scores["overall"] == pytest.approx((0.625 + 0.6) / 2)  # only the sections present
+    assert sections_by_items({"foo": 1.0}, {"foo": 3}, {"foo": None}) is None
     assert section_of("anything", {"section": "Chat Hard"}) == "chat-hard"
-
-
-def test_rm_bench_matrix():
-    cells = {(0, 0): "chosen", (0, 1): "rejected", (0, 2): "rejected", (1, 0): "chosen", (1, 1): "tie",
-             (1, 2): "chosen", (2, 0): "chosen", (2, 1): "chosen", (2, 2): "chosen"}
-    j = Judgment("x", "chat", [Comparison(i, k, v) for (i, k), v in cells.items()])
-    result = rm_bench_matrix([j])
-    assert result["easy"] == 1.0  # lower triangle: chosen more detailed than rejected
-    assert result["normal"] == pytest.approx(2 / 3)  # diagonal; the tie counts as wrong
-    assert result["hard"] == pytest.approx(1 / 3)  # upper triangle
-    assert result["total"] == pytest.approx(6 / 9)
-    assert result["matrix"][1][1] == 0.0
-    assert rm_bench_matrix([j], ties="half")["normal"] == pytest.approx(2.5 / 3)
-
-
-def scored(item_id: str, chosen: list[float], rejected: list[float]) -> Judgment:
-    from judgekit.judges.base import compare_scores
-
-    comparisons = [Comparison(i, k, compare_scores(c, r)) for i, c in enumerate(chosen) for k, r in enumerate(rejected)]
-    return Judgment(item_id, "Ties", comparisons, chosen, rejected)
-
-
-def test_rewardbench2_ties_by_hand():
-    judgments = [
-        scored("ref:0", [5.0], [1.0, 2.0]),  # margin 3, accurate
-        scored("tied:0", [4.0, 6.0], [1.0]),  # spread 2, margin 3, accurate
-        scored("ref:1", [1.0], [2.0]),  # margin -1, not accurate
-        scored("tied:1", [3.0, 3.5], [0.0]),  # accurate
-    ]
-    ties = rewardbench2_ties(judgments)
-    assert ties["ref_accuracy"] == 0.5
-    assert ties["tied_accuracy"] == 1.0
-    # only prompt 0 is accurate in both groups: margin 3 > spread 2 (and min(3, 3) > 2)
-    assert ties["correctness_preferred"] == 1.0
-    assert ties["correctness_preferred_hard"] == 1.0
-    assert ties["margin_score"] == pytest.approx(math.tanh(3 / 2 - 1))
-    assert ties["score"] == pytest.approx(0.3 * 1.0 + 0.3 * 0.5 + 0.2 + 0.2 + 0.01 * math.tanh(0.5))
-    scores = rewardbench2_scores({"Ties": 0.5, "Math": 0.25, "Focus": 1.0}, ties)
-    assert scores["Ties"] == ties["score"]
-    assert scores["overall"] == pytest.approx((ties["score"] + 0.25 + 1.0) / 3)
 
 
 def test_metrics_registry():
     names = set(METRICS.names())
     assert {"accuracy", "drop", "mcnemar", "flip_rate", "score_shift", "kendall_tau", "position_consistency",
             "parse_failure_rate", "tie_rate"} <= names
+
+
+def test_two_metrics_writing_one_key_keep_the_first_and_say_so():
+    from judgekit.eval.metrics import Metric
+
+    class Shadow(Metric):
+        """writes a built-in's key"""
+
+        def compute(self, ctx):
+            return {"accuracy": -1.0, "shadow_only": 1}
+
+    METRICS.add("zz-shadow", Shadow)
+    try:
+        judgments = [Judgment("a", "s", [Comparison(0, 0, "chosen")], scores_chosen=[1.0], scores_rejected=[0.0])]
+        context = VariantContext("j", "scalar", "original", judgments, {"a": 1.0}, {}, MetricOptions(), 0)
+        keys, errors = run_metrics("variant", context)
+    finally:
+        METRICS._entries.pop("zz-shadow")
+    assert keys["accuracy"] == 1.0 and keys["shadow_only"] == 1
+    assert "already written by accuracy" in errors["zz-shadow"]

@@ -44,7 +44,8 @@ def check_prompt(path: Path) -> None:
 
         template = load_template(str(path))
         values = {"question": "Q?", "answer_a": "one", "answer_b": "two", "answer": "one", "reference": "ref",
-                  "answers": ["one", "two", "three"], "n": 3}
+                  "answers": ["one", "two", "three"], "n": 3, "rubric": "R",
+                  "item": {"id": "x", "subset": "s", "meta": {}, "messages": [], "question": "Q?"}}
         rendered = template.render(values)
         assert "Q?" in rendered
 

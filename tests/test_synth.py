@@ -47,8 +47,8 @@ def test_run_writes_datasets_and_a_manifest(tmp_path):
         result = run_recipe(load_recipe(recipe_dict(server, tmp_path / "out")))
     out = tmp_path / "out"
     assert sorted(p.name for p in out.iterdir()) == [
-        ".judgekit.json", "manifest.json", "original.jsonl", "paraphrase_max_attempts=2_min_similarity=0.0.jsonl",
-        "rot13.jsonl"]
+        ".judgekit.json", "README.md", "manifest.json", "original.jsonl",
+        "paraphrase_max_attempts=2_min_similarity=0.0.jsonl", "rot13.jsonl"]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest == json.loads(result.manifest.to_json())
     assert manifest["inputs"][0]["source"] == "sample" and len(manifest["inputs"][0]["sha256"]) == 64

@@ -291,4 +291,5 @@ def test_cli_refuses_to_replace_a_folder_it_did_not_write(tmp_path):
     rerun = tmp_path / "again"
     assert _cli("transform", "sample", "-t", "rot13", "--out", str(rerun)).returncode == 0
     assert _cli("transform", "sample", "-t", "rot2", "--out", str(rerun)).returncode == 0  # its own output: replaced
-    assert sorted(p.name for p in rerun.iterdir()) == [".judgekit.json", "manifest.json", "original.jsonl", "rot2.jsonl"]
+    assert sorted(p.name for p in rerun.iterdir()) == [".judgekit.json", "README.md", "manifest.json", "original.jsonl",
+                                                       "rot2.jsonl"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from judgekit.cli.evaluate_output import print_judge_pairs, print_plan
 from judgekit.cli.options import (
     absolute_if_local,
     check_error_rate,
@@ -12,6 +13,19 @@ from judgekit.cli.options import (
     overwrite_option,
     set_option,
 )
+from judgekit.cli.render import console
+
+PATH_KEYS = ("template", "rubric_file", "fewshot_file")
+
+
+def _local_paths(sweep: str) -> str:
+    """A --sweep of a path field with its values made absolute where they are files here."""
+    key, sep, values = sweep.partition("=")
+    if key.strip() not in PATH_KEYS or values.strip().startswith("["):
+        return sweep
+    from judgekit.eval.sweep import split_values
+
+    return f"{key}{sep}" + ",".join(absolute_if_local(v) for v in split_values(values))
 
 
 @click.command("eval")
@@ -35,15 +49,26 @@ from judgekit.cli.options import (
 @click.option("--judge-gpus", type=click.FloatRange(min=0), default=0, show_default=True, metavar="N",
               help="GPUs per scalar-judge actor with --engine ray (0.5: two actors share a GPU; 0: CPUs)")
 @max_error_rate_option
+@click.option("--sweep", "sweeps", multiple=True, metavar="KEY=V1,V2",
+              help="evaluate each judge once per value of a judge-spec field (every combination of repeated "
+                   "--sweep), each as its own named judge, e.g. --sweep template=a.jinja,b.jinja")
+@click.option("--dry-run", is_flag=True,
+              help="check templates and print per judge the requests, cache hits, estimated tokens and cost; "
+                   "send nothing, write nothing")
+@click.option("--max-cost", type=click.FloatRange(min=0), metavar="USD",
+              help="stop (exit 5) before judge or transform calls could spend more than this; done work stays "
+                   "cached, so a rerun resumes (needs the backends' price_input_per_mtok/price_output_per_mtok)")
 def eval_command(suite: str, judges: tuple[str, ...], overrides: tuple[str, ...], out_dir: str | None,
                  overwrite: bool, data: tuple[str, ...], transforms: tuple[str, ...], limit: int | None,
                  limit_per_subset: int | None, seed: int | None, backend: str | None, engine: str,
-                 ray_address: str | None, chunk_size: int, judge_gpus: float, max_error_rate: float | None) -> None:
+                 ray_address: str | None, chunk_size: int, judge_gpus: float, max_error_rate: float | None,
+                 sweeps: tuple[str, ...], dry_run: bool, max_cost: float | None) -> None:
     """Run SUITE (a name from `judgekit ls suites` or a YAML file) and write a run folder with
     suite.yaml, judgments.jsonl, transforms.jsonl, report.json, report.md and report.html.
 
     Flags apply first, then every --set: `-j openai-pairwise --set judges.0.backend.base_url=URL` points a
-    shipped judge at your server.
+    shipped judge at your server. With several judges (or a --sweep) the report compares every pair of
+    judges on the same items.
 
     \b
     Examples:
@@ -51,6 +76,8 @@ def eval_command(suite: str, judges: tuple[str, ...], overrides: tuple[str, ...]
       judgekit eval rewordbench --judge runs/minilm-rm --out runs/eval-minilm
       judgekit eval rewordbench --judge my-rm/ --data heldout.jsonl -t controlled
       judgekit eval judgebench-position -j openai-pairwise --set judges.0.backend.model=gpt-4o
+      judgekit eval judgebench-position -j openai-pairwise --dry-run
+      judgekit eval my-suite.yaml -j my-judge.yaml --sweep template=a.jinja,b.jinja --sweep temperature=0,0.7
     """
     import datetime as dt
     from pathlib import Path
@@ -66,9 +93,9 @@ def eval_command(suite: str, judges: tuple[str, ...], overrides: tuple[str, ...]
     if data:
         shorthands["data.sources"] = [absolute_if_local(d) for d in data]
     if transforms:
-        from judgekit.transforms.refs import _split_top
+        from judgekit.specfile import split_top
 
-        shorthands["transforms"] = [part for t in transforms for part in _split_top(t, ",") if part]
+        shorthands["transforms"] = [part for t in transforms for part in split_top(t, ",") if part]
     for key, value in (("data.limit", limit), ("data.limit_per_subset", limit_per_subset), ("seed", seed),
                        ("backend", backend), ("max_error_rate", max_error_rate)):
         if value is not None:
@@ -77,7 +104,18 @@ def eval_command(suite: str, judges: tuple[str, ...], overrides: tuple[str, ...]
         shorthands["output.dir"] = str(Path(out_dir).expanduser().absolute())
     if overwrite:
         shorthands["output.overwrite"] = True
-    resolved, built, transform_objects = prepare(suite, shorthands=shorthands, overrides=overrides)
+    resolved, built, transform_objects = prepare(suite, shorthands=shorthands, overrides=overrides,
+                                                 sweeps=[_local_paths(s) for s in sweeps])
+    if dry_run:
+        from judgekit.eval.preflight import plan_run
+
+        try:
+            plan = plan_run(resolved, built, transform_objects)
+        finally:
+            for judge in built:
+                judge.close()
+        print_plan(console(), resolved.name, plan, max_cost)
+        return
     target_dir = resolved.output.dir
     if target_dir is None:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
@@ -96,12 +134,13 @@ def eval_command(suite: str, judges: tuple[str, ...], overrides: tuple[str, ...]
         with out.status("evaluating"):
             report, run = run_suite_stream(resolved, built, target, transforms=transform_objects, executor=executor,
                                            chunk_size=chunk_size, gpus=judge_gpus, placements_for=placements_for,
-                                           templates_of=templates_of)
+                                           templates_of=templates_of, max_cost=max_cost)
     finally:
         executor.close()
         for judge in built:
             judge.close()
     print_summary(out, report.data)
+    print_judge_pairs(out, report.data)
     if run.resumed_chunks:
         out.print(f"resumed an unfinished run: {run.resumed_chunks} of {run.chunks} chunks were already done")
     out.print(f"wrote [bold]{target_dir}[/bold] (report.html, report.md, report.json, judgments.jsonl)")

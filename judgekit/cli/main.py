@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("judgekit.cli.evaluate", "eval_command"),
     "report": ("judgekit.cli.report", "report"),
     "compare": ("judgekit.cli.report", "compare"),
+    "rescore": ("judgekit.cli.rescore", "rescore"),
+    "view": ("judgekit.cli.view", "view"),
     "train": ("judgekit.cli.train", "train"),
 }
 

@@ -212,13 +212,21 @@ class JudgebenchFormat(Adapter):
 
 
 # -- LLMBar: input, output_1, output_2, label (1 or 2 = the better output) ---------------------------
-LLMBAR_SUBSETS = {
+LLMBAR_SUBSETS = {  # LLMBar files / hub splits -> RewardBench 1 subset names (its Chat Hard llmbar-* subsets)
     "natural": "llmbar-natural",
     "neighbor": "llmbar-adver-neighbor",
     "gptinst": "llmbar-adver-GPTInst",
     "gptout": "llmbar-adver-GPTOut",
     "manual": "llmbar-adver-manual",
 }
+
+
+def llmbar_subset(source: str) -> str:
+    """LLMBar file or hub split -> RewardBench subset, prefix never doubled: natural.json, llmbar-natural.json,
+    Natural -> llmbar-natural; Adversarial_GPTInst -> llmbar-adver-GPTInst; foo.json, llmbar-foo.json -> llmbar-foo."""
+    stem = re.sub(r"\.(jsonl?|parquet|csv)(\.gz)?$", "", Path(source).name, flags=re.IGNORECASE).strip()
+    key = re.sub(r"^((llmbar|adversarial|adver)-)+", "", re.sub(r"[\s_]+", "-", stem.lower()))
+    return LLMBAR_SUBSETS.get(key) or (stem if stem.lower().startswith("llmbar-") else f"llmbar-{stem}")
 
 
 @ADAPTERS.register("llmbar")
@@ -237,12 +245,13 @@ class LlmbarFormat(Adapter):
         one, two = _field(record, "output_1"), _field(record, "output_2")
         chosen, rejected = (one, two) if int(label) == 1 else (two, one)
         stem = _stem(source).lower()
+        own = record.get("subset")  # the data's own subset field first, else the file name
         return Example(
             id=f"{stem}-{row}",
             prompt=_field(record, "input"),
             chosen=(chosen,),
             rejected=(rejected,),
-            subset=LLMBAR_SUBSETS.get(stem, f"llmbar-{stem}"),
+            subset=own.strip() if isinstance(own, str) and own.strip() else llmbar_subset(source),
             meta={"source": {"format": "llmbar", "dataset": source, "row": row}, "label": int(label)},
         )
 

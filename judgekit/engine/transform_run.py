@@ -30,6 +30,7 @@ from judgekit.engine.transform_stages import ItemPacker, TransformStage
 from judgekit.errors import SpecError
 from judgekit.outputs import OutputTarget, prepare_output
 from judgekit.provenance import FileRecord, SkippedRow, TransformManifest, versions
+from judgekit.provenance.card import CARD, dataset_card
 from judgekit.provenance.manifests import ItemReason
 from judgekit.transforms.base import Transform
 from judgekit.transforms.manifest import MANIFEST, ORIGINAL, entry_for, file_names
@@ -93,7 +94,9 @@ def _write_manifest(folder: Path, committer: Committer, transforms: list[Transfo
         transforms=entries, versions=versions())
     with open(folder / MANIFEST, "w", encoding="utf-8") as handle:
         dump(manifest, placeholders, handle)
-    return manifest.model_copy(update={"transforms": light})
+    light_manifest = manifest.model_copy(update={"transforms": light})
+    (folder / CARD).write_text(dataset_card(light_manifest), encoding="utf-8")
+    return light_manifest
 
 
 def check_transforms(transforms: Sequence[Transform]) -> list[str]:

@@ -13,11 +13,13 @@ import html
 import json
 from typing import Any
 
-from judgekit.eval.markdown import drop_text, num, pct, result_rows
+from judgekit.eval.markdown import drop_text, judge_comparison_tables, num, pct, result_rows
+from judgekit.eval.tables import Table, bias_tables, official_tables, view_tables
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#1d2430;max-width:1280px}
 h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #dde;padding-bottom:4px}
+h3{font-size:15px;margin:18px 0 4px}ul.muted{margin:4px 0 12px;padding-left:18px}
 table{border-collapse:collapse;font-size:13px;margin:8px 0}th,td{border:1px solid #dde;padding:4px 8px;text-align:right}
 th{background:#f3f5f9}td:first-child,td:nth-child(2),th:first-child,th:nth-child(2){text-align:left}
 td.text,th.text{text-align:left}
@@ -178,6 +180,20 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _sections(title: str, tables: list[Table], intro: str = "", anchor: str = "") -> str:
+    """An h2 with one h3 + table + notes per Table ('' when there are none)."""
+    if not tables:
+        return ""
+    parts = [f'<h2 id="{_e(anchor)}">{_e(title)}</h2>']
+    if intro:
+        parts.append(f'<p class="muted">{_e(intro)}</p>')
+    for t in tables:
+        parts.append(f"<h3>{_e(t.title)}</h3>{_table(t.headers, t.rows)}")
+        if t.notes:
+            parts.append('<ul class="muted">' + "".join(f"<li>{_e(n)}</li>" for n in t.notes) + "</ul>")
+    return "\n".join(parts)
+
+
 def render_html(data: dict[str, Any]) -> str:
     suite = data["suite"]
     results = data["results"]
@@ -193,6 +209,11 @@ def render_html(data: dict[str, Any]) -> str:
                        next(iter(t["not_applicable_reasons"]), "")] for t in data["transforms"]]
     judge_rows = [[j["name"], j["kind"], num(j["seconds"], 1), ", ".join(f"{k}={v}" for k, v in j["stats"].items())]
                   for j in data["judges"]]
+    extra = "\n".join(x for x in (
+        _sections("Official benchmark scores", official_tables(results), "Each computed exactly as the benchmark's "
+                  "reference code computes it (package and function named under each table).", "official"),
+        _sections("Other views (judgekit's, not official scores)", view_tables(results), anchor="views"),
+        _sections("Judge bias", bias_tables(results), anchor="bias")) if x)
     csp = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -212,6 +233,8 @@ failures count as {_e(suite['options']['failures'])} · judgekit {_e(data['judge
 <div class="panel" id="drop-heatmap">{drop_heatmap(charted)}</div>
 <h2>All numbers</h2>
 {_table(headers, rows)}
+{extra}
+{judge_comparison_html(data)}
 <h2>Transforms</h2>
 {_table(["transform", "family", "applied", "not applicable", "failed", "main reason not applicable"], transform_rows)}
 <h2>Judges</h2>
@@ -224,3 +247,8 @@ failures count as {_e(suite['options']['failures'])} · judgekit {_e(data['judge
 <script>{_JS}</script>
 </body></html>
 """
+
+
+def judge_comparison_html(data: dict[str, Any]) -> str:
+    """Judges compared with each other (sweeps, panels, samples, re-prompts), when the report has any."""
+    return "".join(f"<h2>{_e(title)}</h2>{_table(headers, rows)}" for title, headers, rows in judge_comparison_tables(data))

@@ -2,7 +2,8 @@
 
 A metric has a ``scope``: "variant" metrics see one judge's judgments on one variant (the originals or one
 transform's items) and add keys to that result; "paired" metrics see the same items before and after a
-transform and add keys to the result's ``robustness``. ``compute(context)`` returns a dict of keys (or {}
+transform and add keys to the result's ``robustness``; "judges" metrics see two judges on the same variant
+(judgekit.eval.judge_metrics) and add keys to the first judge's result under ``versus[<other judge>]``. ``compute(context)`` returns a dict of keys (or {}
 when the metric does not apply, e.g. position consistency of a scalar judge). A suite's ``metrics:`` list
 names the metrics to run; empty runs them all. A plugin registers one with ``@METRICS.register(name)``.
 """
@@ -92,7 +93,7 @@ def response_pairs(original: Judgment, transformed: Judgment, before: Example, a
 class Metric:
     """Base class of registered metrics."""
 
-    scope: ClassVar[str] = "variant"  # or "paired"
+    scope: ClassVar[str] = "variant"  # or "paired", or "judges"
 
     def compute(self, context: Any) -> dict[str, Any]:
         raise NotImplementedError
@@ -108,11 +109,18 @@ def run_metrics(scope: str, context: Any, wanted: Sequence[str] = ()) -> tuple[d
     """
     out: dict[str, Any] = {}
     errors: dict[str, str] = {}
+    owner: dict[str, str] = {}  # key -> the metric that wrote it
     for entry in METRICS.entries():
         if entry.obj.scope != scope or (wanted and entry.name not in wanted):
             continue
         try:
-            out.update(entry.obj().compute(context))
+            keys = entry.obj().compute(context)
+            taken = sorted(k for k in keys if k in owner)
+            if taken:  # two metrics writing one key: keep the first, say so
+                errors[entry.name] = f"writes {', '.join(taken)}, already written by {owner[taken[0]]}; not kept"
+                keys = {k: v for k, v in keys.items() if k not in owner}
+            owner.update(dict.fromkeys(keys, entry.name))
+            out.update(keys)
         except Exception as exc:  # a plugin's bug must not lose the rest of the report
             errors[entry.name] = f"{type(exc).__name__}: {exc}"
     return out, errors

@@ -2,8 +2,9 @@
 JSON (``report.json``, see judgekit.provenance.report) plus Markdown and HTML renderings.
 
 Built from a `RunResult` (a run in memory, or a run folder read back by `judgekit rescore`): item values
-under the suite's tie/failure policy, then the variant metrics of each judge x variant and the paired
-metrics of each transform against the originals, all through the `METRICS` registry.
+under the suite's tie/failure policy, then the variant metrics of each judge x variant, the paired
+metrics of each transform against the originals, and the "judges" metrics of every pair of judges on the
+same items (``versus``), all through the `METRICS` registry.
 """
 
 from __future__ import annotations
@@ -99,6 +100,7 @@ def build_report(result: RunResult) -> Report:
                 _pick_viewer_items(viewer, paired)
             entry["metric_errors"] = errors
             results.append(entry)
+    _compare_judges(results, contexts, list(result.judgments), suite.metrics)
     for (variant, item_id), item in viewer.items():  # every judge's view of each selected item
         for judge in result.judgments:
             if judge not in item["judges"]:
@@ -116,6 +118,24 @@ def build_report(result: RunResult) -> Report:
         templates=result.templates, transforms=[transform_entry(t) for t in result.transforms],
         judges=result.judges, results=results, items=list(viewer.values()))
     return Report(data.to_dict())
+
+
+def _compare_judges(results: list[dict[str, Any]], contexts: dict[tuple[str, str], VariantContext],
+                    judges: list[str], wanted: list[str]) -> None:
+    """Every pair of judges on every variant they share: keys under the first judge's ``versus[second]``."""
+    from judgekit.eval.judge_metrics import JudgePairContext
+
+    entries = {(r["judge"], r["variant"]): r for r in results}
+    for index, first in enumerate(judges):
+        for second in judges[index + 1:]:
+            for (judge, variant), context in contexts.items():
+                if judge != first or (second, variant) not in contexts:
+                    continue
+                keys, errors = run_metrics("judges", JudgePairContext.of(context, contexts[(second, variant)]), wanted)
+                entry = entries[(first, variant)]
+                if keys:
+                    entry.setdefault("versus", {})[second] = keys
+                entry["metric_errors"].update({f"{name} vs {second}": e for name, e in errors.items()})
 
 
 def transform_entry(record: TransformRecord) -> dict[str, Any]:

@@ -1,10 +1,13 @@
 """Run a suite: data -> transforms -> every judge on the original and each transformed set -> a run folder.
 
 Cheap checks come first: the suite validates (transform and metric names), judges are built (specs,
-templates and parsers checked; no model loads), the output location is checked; only then is data read,
-transformed and judged. The run folder holds ``suite.yaml`` (the resolved suite and judge specs),
+templates, the names templates read, and parsers checked; no model loads), the output location is
+checked; only then is data read, transformed and judged. Every judge's prompt is rendered for the first
+item of each variant before any judge request (judgekit.eval.preflight), and ``max_cost`` stops the run
+before it could spend more. ``sweeps`` turn each judge into one judge per combination of spec values. The run folder holds ``suite.yaml`` (the resolved suite and judge specs),
 ``judgments.jsonl`` (one line per judge x variant x item), ``transforms.jsonl`` (every item a transform did
-not apply to or failed on, with the reason), ``report.json``, ``report.md`` and ``report.html``.
+not apply to or failed on, with the reason), ``items.jsonl`` (every item as each variant showed it, which
+`judgekit rescore` reads back), ``report.json``, ``report.md`` and ``report.html``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 from judgekit.data.example import Example
 from judgekit.data.selection import select_examples
 from judgekit.errors import SpecError
+from judgekit.eval.preflight import budget_run, check_templates, parts_of, placements_for
 from judgekit.eval.results import ORIGINAL, RunResult, TransformRecord
 from judgekit.eval.suite import Suite, load_suite
 from judgekit.judges.base import Judge, Judgment
@@ -25,14 +29,12 @@ from judgekit.outputs import OutputTarget, prepare_output
 Progress = Callable[[str], None]
 
 
-def _run_transforms(examples: list[Example], transforms: list[Any], suite: Suite,
-                    backend: Any) -> list[TransformRecord]:
+def _run_transforms(examples: list[Example], transforms: list[Any], suite: Suite, backend: Any) -> list[TransformRecord]:
     if not transforms:
         return []
     from judgekit.transforms.engine import run_transforms
 
-    needs_backend = [t.display_name() for t in transforms if t.needs_backend and t.needs_text_backend]
-    if needs_backend and backend is None:
+    if backend is None and any(t.needs_backend and t.needs_text_backend for t in transforms):
         from judgekit.backends import load_backend
 
         backend = load_backend(suite.backend or "embedded")
@@ -43,24 +45,14 @@ def _run_transforms(examples: list[Example], transforms: list[Any], suite: Suite
                             failed=[tuple(x) for x in outcomes[t.display_name()].failed]) for t in transforms]
 
 
-def placements_for(judge: Judge, examples: Sequence[Example], seed: int) -> dict[str, int]:
-    """Balanced positions of the correct answer (over the original items) for generative judges."""
-    spec = getattr(judge, "spec", None)
-    if getattr(spec, "kind", None) != "generative":
-        return {}
-    from judgekit.judges.generative import balanced_placements
-
-    sizes = [1 + len(e.rejected) if spec.mode == "best-of-n" else 2 for e in examples]
-    return balanced_placements([e.id for e in examples], sizes, seed=seed)
-
-
 def templates_of(judges: Sequence[Judge], transforms: Sequence[Any]) -> dict[str, str]:
     """name -> sha256 of every prompt template the run uses."""
     found: dict[str, str] = {}
     for judge in judges:
-        template = getattr(judge, "template", None)
-        if template is not None:
-            found[template.name] = template.sha256
+        for _, part in parts_of(judge):
+            for template in (getattr(part, "template", None), getattr(part, "followup", None)):
+                if template is not None:
+                    found[template.name] = template.sha256
     for transform in transforms:
         stages = getattr(transform, "stages", None)
         if stages is not None:
@@ -69,18 +61,27 @@ def templates_of(judges: Sequence[Judge], transforms: Sequence[Any]) -> dict[str
 
 
 def execute(suite: Suite, judges: Sequence[Judge], *, transform_backend: Any = None,
-            progress: Progress | None = None, transforms: list[Any] | None = None) -> RunResult:
-    """Run the suite in memory (no files written); relative data paths resolve beside the suite file first."""
+            progress: Progress | None = None, transforms: list[Any] | None = None,
+            max_cost: float | None = None) -> RunResult:
+    """Run the suite in memory (no files written); relative data paths resolve beside the suite file first.
+
+    Every judge's prompt is rendered for the first original item before any transform runs, and for the
+    first item of each variant before any judge request. ``max_cost`` (USD): stop with `BudgetExceeded`
+    before a request could take the run's spending past it (judges on a paid API need prices)."""
     say = progress or (lambda message: None)
     transforms = suite.build_transforms() if transforms is None else transforms
+    if max_cost is not None:
+        transform_backend = budget_run(judges, transforms, suite.backend, transform_backend, max_cost)
     selected = select_examples(suite.data, base=suite.base_dir)
     examples = list(selected)
     say(f"{len(examples)} items")
+    check_templates(judges, [(ORIGINAL, examples)])
     records = _run_transforms(examples, transforms, suite, transform_backend)
     for record in records:
         say(f"transform {record.name}: {len(record.examples)} applied, {len(record.not_applicable)} n/a, "
             f"{len(record.failed)} failed")
     variants: list[tuple[str, list[Example]]] = [(ORIGINAL, examples)] + [(r.name, r.examples) for r in records]
+    check_templates(judges, variants[1:])
     flat = [e for _, items in variants for e in items]
     all_judgments: dict[str, dict[str, list[Judgment]]] = {}
     judge_info = []
@@ -112,9 +113,12 @@ def execute(suite: Suite, judges: Sequence[Judge], *, transform_backend: Any = N
 
 def prepare(suite: Suite | Mapping[str, Any] | str | Path, judges: Sequence[Judge | str | Path | dict[str, Any]] = (),
             *, shorthands: Mapping[str, Any] | None = None, overrides: Sequence[str] = (),
-            ) -> tuple[Suite, list[Judge], list[Any]]:
-    """The cheap part of a run: validated suite, built judges (no model loaded), built transforms."""
+            sweeps: Sequence[str] | Mapping[str, Sequence[Any]] = ()) -> tuple[Suite, list[Judge], list[Any]]:
+    """The cheap part of a run: validated suite, built judges (no model loaded; templates checked), built
+    transforms. ``sweeps`` (``"key=v1,v2"`` strings or a mapping) turn each judge into one per combination."""
+    from judgekit.eval.sweep import expand_judges, parse_sweeps
     from judgekit.judges import load_judge
+    from judgekit.judges.loader import anchor_paths, read_spec_dict
 
     objects = [j for j in judges if isinstance(j, Judge)]
     refs = [j if isinstance(j, dict) else str(j) for j in judges if not isinstance(j, Judge)]
@@ -122,7 +126,16 @@ def prepare(suite: Suite | Mapping[str, Any] | str | Path, judges: Sequence[Judg
     if refs:
         extra["judges"] = refs
     resolved = load_suite(suite, shorthands=extra, overrides=overrides)
-    built = objects + [load_judge(j, base=resolved.base_dir) for j in (resolved.judges if (refs or not objects) else [])]
+    chosen = resolved.judges if (refs or not objects) else []
+    sweeps = parse_sweeps(sweeps) if not isinstance(sweeps, Mapping) else dict(sweeps)
+    if sweeps:
+        if objects:
+            raise SpecError("--sweep works on judges given by name, file or spec, not on Judge objects")
+        base = resolved.base_dir
+        raws = [anchor_paths(j, base) if isinstance(j, dict) else read_spec_dict(j, base=base)[0] for j in chosen]
+        chosen = expand_judges(raws, sweeps)
+        resolved = resolved.model_copy(update={"judges": chosen})  # what workers build, what suite.yaml records
+    built = objects + [load_judge(j, base=resolved.base_dir) for j in chosen]
     if not built:
         raise SpecError(f"suite '{resolved.name}' names no judges: pass --judge (a judge name, YAML or model folder)")
     names = [j.name for j in built]
@@ -136,7 +149,8 @@ def run_suite(suite: Suite | Mapping[str, Any] | str | Path, judges: Sequence[Ju
               *, out_dir: str | Path | None = None, overwrite: bool = False, data: str | Sequence[str] | None = None,
               limit: int | None = None, limit_per_subset: int | None = None, transforms: Sequence[str] | None = None,
               seed: int | None = None, overrides: Sequence[str] = (), transform_backend: Any = None,
-              progress: Progress | None = None, executor: Any = None, chunk_size: int | None = None):
+              progress: Progress | None = None, sweeps: Sequence[str] | Mapping[str, Sequence[Any]] = (),
+              max_cost: float | None = None, executor: Any = None, chunk_size: int | None = None):
     """Run a suite and (with ``out_dir``) write its run folder. Returns the `Report`.
 
     Args:
@@ -147,6 +161,8 @@ def run_suite(suite: Suite | Mapping[str, Any] | str | Path, judges: Sequence[Ju
             ``data.limit_per_subset``, ``transforms`` and ``seed``, applied before ``overrides``.
         overrides: ``key.path=value`` assignments (what ``--set`` takes).
         transform_backend: a Backend for LLM-family transforms (else the suite's ``backend``).
+        sweeps: ``"key=v1,v2"`` assignments (what ``--sweep`` takes): one judge per combination.
+        max_cost: USD the run may spend at most (`BudgetExceeded` before it would spend more).
         executor, chunk_size: with ``out_dir``, the run streams in chunks of ``chunk_size`` items on
             ``executor`` (`judgekit.engine.make_executor`; default: local threads), resumable
             (`judgekit.eval.stream`).
@@ -161,7 +177,8 @@ def run_suite(suite: Suite | Mapping[str, Any] | str | Path, judges: Sequence[Ju
             shorthands[key] = value
     if transforms is not None:
         shorthands["transforms"] = list(transforms)
-    resolved, built, transform_objects = prepare(suite, judges, shorthands=shorthands, overrides=overrides)
+    resolved, built, transform_objects = prepare(suite, judges, shorthands=shorthands, overrides=overrides,
+                                                 sweeps=sweeps)
     target = None
     if out_dir is not None:
         target = prepare_output(out_dir, command="eval", overwrite=overwrite or resolved.output.overwrite)
@@ -172,7 +189,7 @@ def run_suite(suite: Suite | Mapping[str, Any] | str | Path, judges: Sequence[Ju
             report, _ = run_suite_stream(resolved, built, target, transforms=transform_objects, executor=executor,
                                          chunk_size=chunk_size or DEFAULT_CHUNK_SIZE,
                                          transform_backend=transform_backend, placements_for=placements_for,
-                                         templates_of=templates_of)
+                                         templates_of=templates_of, max_cost=max_cost)
         finally:
             for judge in built:
                 if not any(judge is j for j in judges):
@@ -180,7 +197,7 @@ def run_suite(suite: Suite | Mapping[str, Any] | str | Path, judges: Sequence[Ju
         return report
     try:
         result = execute(resolved, built, transform_backend=transform_backend, progress=progress,
-                         transforms=transform_objects)
+                         transforms=transform_objects, max_cost=max_cost)
     finally:
         for judge in built:
             if not any(judge is j for j in judges):

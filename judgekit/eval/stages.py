@@ -112,8 +112,9 @@ class JudgeStage(Stage):
     name = "judge"
 
     def __init__(self, index: int, ref: Any, *, base: Any = None, judge: Any = None, placements: Shared | None = None,
-                 scalar: bool = False, gpus: float = 0, actors: int = 0) -> None:
+                 scalar: bool = False, gpus: float = 0, actors: int = 0, variants: tuple[str, ...] = ()) -> None:
         self.index = index
+        self.variants = variants
         self.ref, self.base, self.given = ref, base, judge
         self.placements = placements
         self.scalar = scalar
@@ -146,6 +147,9 @@ class JudgeStage(Stage):
             _ = self.judge.model
         self._placements = self.placements.get() if self.placements is not None else {}
 
+    def _variant(self, v: int) -> str:
+        return self.variants[v] if v < len(self.variants) else f"variant {v}"
+
     def close(self) -> None:
         if self.given is None and self.judge is not None:
             self.judge.close()
@@ -161,6 +165,13 @@ class JudgeStage(Stage):
                     slots.append((r, v))
                     flat.append(item)
         judged = []
+        if flat and not self.scalar:  # the first item of each variant renders before this chunk's requests
+            from judgekit.eval.preflight import check_templates
+
+            firsts: dict[int, Example] = {}
+            for (_, v), item in zip(slots, flat, strict=True):
+                firsts.setdefault(v, item)
+            check_templates([self.judge], [(self._variant(v), [item]) for v, item in sorted(firsts.items())])
         if flat:
             if self.scalar:
                 with self._lock:  # one model per process: its batches go one at a time

@@ -131,3 +131,23 @@ def mean_ci(values: Sequence[float], *, seed: int, resamples: int, level: float)
 
 def finite(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
+
+
+def fleiss_kappa(ratings: Sequence[Sequence[str]]) -> float | None:
+    """Fleiss' kappa of raters assigning categories to subjects: one row per subject, one label per rater
+    (every row the same number of raters, at least 2). None for no subjects or when chance agreement is 1
+    (every rater always gives the same single category)."""
+    rows = [list(r) for r in ratings]
+    if not rows:
+        return None
+    raters = len(rows[0])
+    if raters < 2 or any(len(r) != raters for r in rows):
+        raise ValueError("Fleiss' kappa needs the same number (>= 2) of ratings for every subject")
+    categories = sorted({label for row in rows for label in row})
+    counts = np.array([[row.count(c) for c in categories] for row in rows], dtype=float)
+    agreement = ((counts ** 2).sum(axis=1) - raters) / (raters * (raters - 1))
+    shares = counts.sum(axis=0) / (len(rows) * raters)
+    chance = float((shares ** 2).sum())
+    if chance >= 1.0:
+        return None
+    return float((agreement.mean() - chance) / (1.0 - chance))

@@ -26,6 +26,8 @@ from judgekit.engine.pipeline import Executor, Pipeline
 from judgekit.engine.rundir import RunDir
 from judgekit.engine.sources import DEFAULT_CHUNK_SIZE, plan_source
 from judgekit.engine.transform_run import RunInfo
+from judgekit.errors import SpecError
+from judgekit.eval.preflight import budget_run, check_templates
 from judgekit.eval.results import ORIGINAL, RunResult, TransformRecord
 from judgekit.eval.stages import EvalPacker, JudgeStage, VariantStage
 from judgekit.eval.suite import Suite
@@ -39,6 +41,14 @@ def _read(path: Path):
     with open(path, encoding="utf-8") as handle:
         for line in handle:
             yield json.loads(line)
+
+
+def _first_item(plan: Any) -> Example | None:
+    for spec in plan.iter_chunks(0):
+        for row in plan.reader.read(spec):
+            if isinstance(row.value, Example):
+                return row.value
+    return None
 
 
 def _placements(plan: Any, judges: list[Judge], seed: int, placements_for: Any) -> dict[str, dict[str, int]]:
@@ -60,6 +70,23 @@ def _placements(plan: Any, judges: list[Judge], seed: int, placements_for: Any) 
             seen.add(item.id)
             unique.append(item)
     return {j.name: placements_for(j, unique, seed) for j in wanted}
+
+
+def _add_counters(total: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
+    """Workers' judge counters summed: numbers add, nested mappings (a panel's members) add key by key, anything
+    else keeps the latest value."""
+    out = dict(total)
+    for name, value in more.items():
+        have = out.get(name)
+        if isinstance(value, bool) or not isinstance(value, int | float | dict):
+            out[name] = value
+        elif isinstance(value, dict):
+            out[name] = _add_counters(have if isinstance(have, dict) else {}, value)
+        elif isinstance(value, float) or isinstance(have, float):
+            out[name] = round((have or 0) + value, 3)
+        else:
+            out[name] = (have or 0) + value
+    return out
 
 
 def _result(committer: Committer, suite: Suite, judges: list[Judge], transforms: list[Any],
@@ -84,9 +111,7 @@ def _result(committer: Committer, suite: Suite, judges: list[Judge], transforms:
         counters: dict[str, Any] = {}
         for key, value in stats.items():
             if key.split("|", 1)[0] == str(j):
-                for name, count in value.items():
-                    counters[name] = round(counters.get(name, 0) + count, 3) if isinstance(count, float) else (
-                        counters.get(name, 0) + count)
+                counters = _add_counters(counters, value)
         info.append({"name": judge.name, "kind": judge.kind,
                      "spec": spec.model_dump(mode="json", exclude_none=True) if spec is not None else None,
                      "identity": judge.identity(), "stats": counters or judge.stats(), "seconds": round(seconds, 3)})
@@ -97,11 +122,13 @@ def _result(committer: Committer, suite: Suite, judges: list[Judge], transforms:
 
 def run_suite_stream(suite: Suite, judges: list[Judge], target: OutputTarget, *, transforms: list[Any] | None = None,
                      executor: Executor | None = None, chunk_size: int = DEFAULT_CHUNK_SIZE, gpus: float = 0,
-                     transform_backend: Any = None, placements_for: Any, templates_of: Any) -> tuple[Any, RunInfo]:
+                     transform_backend: Any = None, placements_for: Any, templates_of: Any,
+                     max_cost: float | None = None) -> tuple[Any, RunInfo]:
     """Run ``suite`` with ``judges`` into ``target`` (see the module docstring); returns (report, run info).
 
     Args:
         gpus: GPUs per scalar-judge actor on Ray (0.5: two actors share a GPU); 0 runs them on CPUs.
+        max_cost: USD the run may spend at most (`BudgetExceeded` before it would spend more; local engine).
         placements_for, templates_of: the runner's (`judgekit.eval.runner`): balanced answer positions of a
             judge over items, and the prompt templates a run uses.
     """
@@ -115,6 +142,17 @@ def run_suite_stream(suite: Suite, judges: list[Judge], target: OutputTarget, *,
     executor = executor or make_executor("local", threads=CHUNKS_IN_FLIGHT)
     info = RunInfo(executor.name, executor.workers, chunk_size)
     variants = [ORIGINAL, *(t.display_name() for t in transforms)]
+    first = _first_item(plan)
+    if first is not None:  # every judge's prompt renders before any request (each variant's: per chunk)
+        check_templates(judges, [(ORIGINAL, [first])])
+    owned = None  # a transforms' backend loaded here for the budget
+    if max_cost is not None:
+        if executor.name != "local":
+            raise SpecError("--max-cost keeps one budget in this process: run it with --engine local (the "
+                            "default), or leave --max-cost out and cap spending at the API provider")
+        given = transform_backend
+        transform_backend = budget_run(judges, transforms, suite.backend, transform_backend, max_cost) or given
+        owned = transform_backend if given is None else None
     files = {f"items.{v}": f"items.{v}.jsonl" for v in range(len(variants))}
     files.update({f"j{j}.v{v}": f"judgments.{j}.{v}.jsonl" for j in range(len(judges)) for v in range(len(variants))})
     note_lists = [f"{kind}.{t}" for t in range(len(transforms)) for kind in ("na", "failed")]
@@ -140,14 +178,13 @@ def run_suite_stream(suite: Suite, judges: list[Judge], target: OutputTarget, *,
             stages.append(VariantStage(suite, pool, transform_backend if local else None))
             refs = list(suite.judges) if len(suite.judges) == len(judges) else [None] * len(judges)
             if not local and None in refs:
-                from judgekit.errors import SpecError
-
                 raise SpecError("--engine ray builds the judges in its workers: give them by name, file or spec "
                                 "(the suite's judges), not as Judge objects")
             for j, judge in enumerate(judges):
                 shared = executor.share(placements[judge.name]) if judge.name in placements else None
                 stages.append(JudgeStage(j, refs[j], base=suite.base_dir, judge=judge if local else None,
-                                         placements=shared, scalar=judge.kind == "scalar", gpus=gpus))
+                                         placements=shared, scalar=judge.kind == "scalar", gpus=gpus,
+                                         variants=tuple(variants)))
             committer = Committer(plan, rundir, list(files.values()), note_lists, resume.state)
             stats: dict[str, Any] = dict(resume.state.get("stats") or {})
             packer = EvalPacker([j.name for j in judges], variants, files)
@@ -172,5 +209,7 @@ def run_suite_stream(suite: Suite, judges: list[Judge], target: OutputTarget, *,
         finally:
             for stage in stages:
                 stage.close()
+            if owned is not None:
+                owned.close()
         rundir.finish()
     return report, info

@@ -27,7 +27,7 @@ class MetricOptions(BaseModel):
     failures: Literal["wrong", "exclude"] = "wrong"
     bootstrap: int = Field(1000, ge=100, le=100_000)
     level: float = Field(0.95, gt=0.5, lt=1.0)
-    sections: Literal["auto", "rewardbench", "rm-bench", "rewardbench2", "none"] = "auto"
+    sections: Literal["auto", "rewardbench", "rewardbench2", "rm-bench", "judgebench", "none"] = "auto"
 
 
 class Suite(RunSpec):

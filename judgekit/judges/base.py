@@ -93,6 +93,15 @@ def judgment_from_scores(example: Example, chosen: Sequence[float | None], rejec
     return Judgment(example.id, example.subset, comparisons, list(chosen), list(rejected), errors=list(errors or []))
 
 
+def fingerprint(requests: Sequence[Any]) -> str:
+    """sha256 of the messages of a judge's requests for one item (what the model reads)."""
+    import hashlib
+    import json
+
+    blob = json.dumps([[m.to_dict() for m in r.messages] for r in requests], ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
+
+
 class Judge:
     """Base class. ``judge(examples)`` returns one Judgment per example, in order, and never raises per item.
 

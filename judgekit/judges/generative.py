@@ -10,53 +10,28 @@ Modes:
     verifier   each response checked against a reference answer (``meta.reference``); the chosen
                response should be judged correct and the rejected one incorrect.
 
-Every call is batched through the backend once per mode; a call that fails or cannot be parsed makes
-its comparison "failed", with the reason kept in the judgment.
+Templates read the mode's variables plus a rubric, few-shot records, the reference answer and any item
+field (judgekit.judges.inputs); ``samples: k`` and ``reprompt`` are in judgekit.judges.sampling. Every call
+is batched through the backend once per mode; a call that fails or cannot be parsed makes its comparison
+"failed", with the reason kept in the judgment; an item the template cannot render (a missing
+``item.meta`` field or reference) fails as "input" and is never sent.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from judgekit.backends.base import Backend, ChatRequest, Generation
 from judgekit.data.example import Example, Message
-from judgekit.judges.base import JUDGES, Comparison, Judge, Judgment, judgment_from_scores
+from judgekit.errors import SpecError
+from judgekit.judges.base import JUDGES, Comparison, Judge, Judgment, fingerprint, judgment_from_scores
+from judgekit.judges.inputs import REFERENCE_KEYS, TemplateInputs, reference_of
 from judgekit.judges.parsers import PARSERS, ParseError, logprob_preference
+from judgekit.judges.placement import balanced_placements, default_placement
+from judgekit.judges.sampling import FORMATS, REPROMPT_TEMPLATE, Answer, ask, sample_request
 from judgekit.judges.spec import GenerativeJudgeSpec
 from judgekit.templates import conversation_text, load_template
-
-REFERENCE_KEYS = ("reference", "reference_answer", "answer")
-
-
-def default_placement(seed: int | None, example_id: str, n: int) -> int:
-    """A seeded position in [0, n) for one item when the runner gives none (balanced in expectation)."""
-    digest = hashlib.blake2b(f"{seed}\x00placement\x00{example_id}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") % n
-
-
-def balanced_placements(ids: Sequence[str], n_options: Sequence[int], *, seed: int | None) -> dict[str, int]:
-    """Positions for the correct answer that are exactly balanced over items with the same N.
-
-    Items are ordered by a seeded hash of their id and dealt positions 0, 1, ..., N-1, 0, ... in turn,
-    so the placement of an item does not depend on which other items are in the set's order.
-    """
-    out: dict[str, int] = {}
-    by_n: dict[int, list[str]] = {}
-    for example_id, n in zip(ids, n_options, strict=True):
-        by_n.setdefault(n, []).append(example_id)
-    for n, group in by_n.items():
-        ranked = sorted(group, key=lambda i: hashlib.blake2b(f"{seed}\x00{i}".encode(), digest_size=8).digest())
-        for rank, example_id in enumerate(ranked):
-            out[example_id] = rank % n
-    return out
-
-
-def _reference(example: Example) -> str | None:
-    """The reference answer a verifier checks against (``meta.reference``, ``reference_answer`` or ``answer``)."""
-    value = next((example.meta[k] for k in REFERENCE_KEYS if example.meta.get(k)), None)
-    return None if value is None else str(value)
 
 
 @JUDGES.register("generative")
@@ -70,11 +45,17 @@ class GenerativeJudge(Judge):
         self.spec = spec
         self.name = spec.display_name
         self._backend = backend
+        self._wrappers: list[Callable[[Backend], Backend]] = []
         self._progress: Callable[[int, int], None] | None = None
         self.template = load_template(spec.template_name)
+        self.inputs = TemplateInputs.for_judge(self.template, mode=spec.mode, rubric=spec.rubric,
+                                               rubric_file=spec.rubric_file, fewshot_file=spec.fewshot_file)
         self.parser = PARSERS.get(spec.parser_name)
+        self.followup = load_template(REPROMPT_TEMPLATE) if spec.reprompt else None
         self.counters = {"calls": 0, "call_errors": 0, "parse_failures": 0, "prompt_tokens": 0,
                          "completion_tokens": 0, "cached": 0}
+        if spec.reprompt:
+            self.counters.update(first_try_parse_failures=0, reprompts=0, reprompt_recovered=0)
 
     @property
     def backend(self) -> Backend:
@@ -82,14 +63,27 @@ class GenerativeJudge(Judge):
             from judgekit.backends import load_backend
 
             self._backend = load_backend(self.spec.backend)
+        while self._wrappers:
+            self._backend = self._wrappers.pop(0)(self._backend)
         return self._backend
 
+    def wrap_backend(self, wrapper: Callable[[Backend], Backend]) -> None:
+        """Put ``wrapper(backend)`` between this judge and its backend (e.g. a spending limit); applied when
+        the backend is first used, so nothing loads now."""
+        self._wrappers.append(wrapper)
+
     def identity(self) -> dict[str, Any]:
+        extra: dict[str, Any] = dict(self.inputs.identity())
+        if self.spec.samples > 1:
+            extra["samples"] = self.spec.samples
+        if self.spec.reprompt:
+            extra.update(reprompt=True, reprompt_template_sha256=self.followup.sha256)
         return {"kind": "generative", "backend": self.backend.identity(), "mode": self.spec.mode,
                 "template": self.spec.template_name, "template_sha256": self.template.sha256,
                 "parser": self.spec.parser_name, "both_orders": self.spec.both_orders,
                 "inconsistent": self.spec.inconsistent, "logprobs": self.spec.logprobs,
-                "max_tokens": self.spec.max_tokens, "temperature": self.spec.temperature, "seed": self.spec.seed}
+                "max_tokens": self.spec.max_tokens, "temperature": self.spec.temperature, "seed": self.spec.seed,
+                **extra}
 
     def stats(self) -> dict[str, Any]:
         return dict(self.counters)
@@ -98,7 +92,28 @@ class GenerativeJudge(Judge):
         if self._backend is not None:
             self._backend.close()
 
+    def placements(self, examples: Sequence[Example], seed: int) -> dict[str, int]:
+        """Balanced positions of the correct answer over ``examples`` (the originals of a run)."""
+        sizes = [1 + len(e.rejected) if self.spec.mode == "best-of-n" else 2 for e in examples]
+        return balanced_placements([e.id for e in examples], sizes, seed=seed)
+
+    def planned_requests(self, examples: Sequence[Example], placements: dict[str, int] | None = None,
+                         ) -> list[ChatRequest]:
+        """Every first-try request `judge` would send (samples included; re-prompts depend on the replies).
+        Renders every prompt, so a template error shows here; sends nothing."""
+        mode = self.spec.mode
+        if mode == "pairwise":
+            requests = self._pairwise_requests(examples, placements or {})[0]
+        elif mode == "best-of-n":
+            requests = self._best_of_n_requests(examples, placements or {})[0]
+        else:
+            requests = self._per_response_requests(examples)[0]
+        return [sample_request(r, s) for r in requests for s in range(self.spec.samples)]
+
     # -- plumbing -------------------------------------------------------------------------------------
+    def _render(self, example: Example, **values: Any) -> str:
+        return self.template.render(self.inputs.values(example, **values))
+
     def _request(self, text: str, **metadata: Any) -> ChatRequest:
         messages = ((Message("system", self.spec.system),) if self.spec.system else ()) + (Message("user", text),)
         if self.spec.logprobs:
@@ -129,30 +144,89 @@ class GenerativeJudge(Judge):
         return generations
 
     def _parse(self, generation: Generation, n_options: int) -> tuple[Any, str | None, str | None]:
-        """(value, None, None) or (None, reason, "call" | "parse")."""
+        """(value, None, None) or (None, reason, "call" | "parse"); logprob mode gives P(A)."""
+        if self.spec.logprobs:
+            if not generation.ok and generation.top_logprobs is None:
+                return None, f"backend error: {generation.error or 'no text'}", "call"
+            try:
+                return logprob_preference(generation.top_logprobs), None, None
+            except ParseError as exc:
+                return None, f"parse failure: {exc}", "parse"
         if not generation.ok:
             return None, f"backend error: {generation.error or 'no text'}", "call"
         try:
             return self.parser(generation.text, n_options), None, None
         except ParseError as exc:
-            self.counters["parse_failures"] += 1
             return None, f"parse failure: {exc}", "parse"
+
+    def _instruction(self, n_options: int) -> str:
+        hint = FORMATS.get(self.spec.parser_name) or PARSERS.entry(self.spec.parser_name).description
+        return self.followup.render({"format": hint.format(n=n_options)})
+
+    def _ask(self, requests: list[ChatRequest], n_options: Sequence[int]) -> list[Answer]:
+        answers = ask(requests, samples=self.spec.samples, run=self._run, parse=self._parse, n_options=n_options,
+                      instruction=self._instruction if self.followup is not None else None,
+                      draw="tie" if self.spec.parser_name == "pairwise" else None)
+        for answer in answers:
+            self.counters["parse_failures"] += int(answer.failure == "parse")
+            if self.spec.reprompt:
+                self.counters["first_try_parse_failures"] += answer.first_try_failures
+                self.counters["reprompts"] += answer.first_try_failures
+                self.counters["reprompt_recovered"] += answer.recovered
+        return answers
+
+    def _note(self, judgment: Judgment, answer: Answer) -> None:
+        """Self-consistency and re-prompt counts an item's metrics read (judgekit.eval.judge_metrics)."""
+        if answer.agreement is not None:
+            judgment.meta.setdefault("sample_agreement", []).append(answer.agreement)
+        if self.spec.reprompt:
+            parses = judgment.meta.setdefault("parses", {"first_try_failures": 0, "recovered": 0})
+            parses["first_try_failures"] += answer.first_try_failures
+            parses["recovered"] += answer.recovered
+
+    def _rendered(self, example: Example, input_errors: dict[int, str], e_index: int, **values: Any) -> str | None:
+        try:
+            return self._render(example, **values)
+        except SpecError as exc:  # a per-item value the template reads is missing: this item only
+            has = ", ".join(sorted(example.meta)) or "nothing"
+            input_errors.setdefault(e_index, f"input: {exc} (item.meta has: {has}"
+                                    f"{'; no reference answer' if reference_of(example) is None else ''})")
+            return None
+
+    def check_item(self, example: Example) -> None:
+        """Render this judge's prompts for one item; SpecError if the template cannot (nothing is sent)."""
+        if self.spec.mode == "pairwise":
+            errors = self._pairwise_requests([example], {})[2]
+        elif self.spec.mode == "best-of-n":
+            errors = self._best_of_n_requests([example], {})[2]
+        else:
+            errors = self._per_response_requests([example])[2]
+        if errors.get(0, "").startswith("input: "):
+            raise SpecError(errors[0].removeprefix("input: "))
 
     def judge(self, examples: Sequence[Example], *, placements: dict[str, int] | None = None,
               progress: Callable[[int, int], None] | None = None) -> list[Judgment]:
         self._progress = progress
-        mode = self.spec.mode
-        if mode == "pairwise":
-            return self._pairwise(examples, placements or {})
-        if mode == "best-of-n":
-            return self._best_of_n(examples, placements or {})
-        return self._per_response(examples)
+        mode, placed = self.spec.mode, placements or {}
+        judgments = (self._pairwise(examples, placed) if mode == "pairwise" else
+                     self._best_of_n(examples, placed) if mode == "best-of-n" else self._per_response(examples))
+        for example, judgment in zip(examples, judgments, strict=True):  # what the model read, for `visibility`
+            judgment.meta["input_sha256"] = fingerprint(self.planned_requests([example], placed))
+        return judgments
+
+    def _input_failure(self, example: Example, error: str) -> Judgment:
+        self.counters["input_failures"] = self.counters.get("input_failures", 0) + 1
+        nones = [None] * len(example.chosen), [None] * len(example.rejected)
+        judgment = judgment_from_scores(example, *nones, errors=[error], failure="input")
+        judgment.scores_chosen = judgment.scores_rejected = None
+        return judgment
 
     # -- pairwise -------------------------------------------------------------------------------------
-    def _pairwise(self, examples: Sequence[Example], placements: dict[str, int]) -> list[Judgment]:
-        requests, slots = [], []
+    def _pairwise_requests(self, examples: Sequence[Example], placements: dict[str, int]):
+        requests, slots, input_errors = [], [], {}
         for e_index, example in enumerate(examples):
             question = conversation_text(example.prompt)
+            built = []
             for i, chosen in enumerate(example.chosen):
                 for j, rejected in enumerate(example.rejected):
                     if self.spec.both_orders:
@@ -162,45 +236,41 @@ class GenerativeJudge(Judge):
                         orders = ["AB" if position == 0 else "BA"]
                     for order in orders:
                         a, b = (chosen, rejected) if order == "AB" else (rejected, chosen)
-                        text = self.template.render({"question": question, "answer_a": a, "answer_b": b})
-                        requests.append(self._request(text, id=example.id, order=order))
-                        slots.append((e_index, i, j, order))
-        generations = self._run(requests)
-        judgments = [Judgment(e.id, e.subset) for e in examples]
-        per_pair: dict[tuple[int, int, int], dict[str, tuple[str, float | None]]] = {}
-        for (e_index, i, j, order), generation in zip(slots, generations, strict=True):
-            judgment = judgments[e_index]
-            verdict, probability, failure = self._order_verdict(generation, order, judgment)
-            per_pair.setdefault((e_index, i, j), {})[order] = (verdict, probability, failure)
+                        text = self._rendered(example, input_errors, e_index, question=question, answer_a=a,
+                                              answer_b=b)
+                        built.append((self._request(text or "", id=example.id, order=order), (e_index, i, j, order)))
+            if e_index not in input_errors:
+                requests += [r for r, _ in built]
+                slots += [slot for _, slot in built]
+        return requests, slots, input_errors
+
+    def _pairwise(self, examples: Sequence[Example], placements: dict[str, int]) -> list[Judgment]:
+        requests, slots, input_errors = self._pairwise_requests(examples, placements)
+        answers = self._ask(requests, [2] * len(requests))
+        judgments = [self._input_failure(e, input_errors[k]) if k in input_errors else Judgment(e.id, e.subset)
+                     for k, e in enumerate(examples)]
+        per_pair: dict[tuple[int, int, int], dict[str, tuple[str, float | None, str | None]]] = {}
+        for (e_index, i, j, order), answer in zip(slots, answers, strict=True):
+            verdict = self._order_verdict(answer, order, judgments[e_index])
+            per_pair.setdefault((e_index, i, j), {})[order] = verdict
         for (e_index, i, j), orders in per_pair.items():
             judgments[e_index].comparisons.append(self._combine(i, j, orders))
         return judgments
 
-    def _order_verdict(self, generation: Generation, order: str,
-                       judgment: Judgment) -> tuple[str, float | None, str | None]:
+    def _order_verdict(self, answer: Answer, order: str, judgment: Judgment) -> tuple[str, float | None, str | None]:
         """(verdict, P(chosen) in logprob mode, failure kind) of one presentation order."""
-        judgment.raw.append({"order": order, "text": generation.text,
-                             **({"top_logprobs": generation.top_logprobs} if self.spec.logprobs else {})})
+        judgment.raw.append({"order": order, **answer.raw()})
+        self._note(judgment, answer)
+        if answer.failure:
+            judgment.errors.append(f"{order}: {answer.error}")
+            return "failed", None, answer.failure
         if self.spec.logprobs:
-            if not generation.ok and generation.top_logprobs is None:
-                judgment.errors.append(f"{order}: backend error: {generation.error or 'no text'}")
-                return "failed", None, "call"
-            try:
-                p_a = logprob_preference(generation.top_logprobs)
-            except ParseError as exc:
-                self.counters["parse_failures"] += 1
-                judgment.errors.append(f"{order}: parse failure: {exc}")
-                return "failed", None, "parse"
-            p_chosen = p_a if order == "AB" else 1.0 - p_a
+            p_chosen = answer.value if order == "AB" else 1.0 - answer.value
             return ("chosen" if p_chosen > 0.5 else "rejected" if p_chosen < 0.5 else "tie"), p_chosen, None
-        value, error, failure = self._parse(generation, 2)
-        if error:
-            judgment.errors.append(f"{order}: {error}")
-            return "failed", None, failure
-        if value == "tie":
+        if answer.value == "tie":
             return "tie", None, None
         chosen_label = "A" if order == "AB" else "B"
-        return ("chosen" if value == chosen_label else "rejected"), None, None
+        return ("chosen" if answer.value == chosen_label else "rejected"), None, None
 
     def _combine(self, i: int, j: int, orders: dict[str, tuple[str, float | None, str | None]]) -> Comparison:
         verdicts = {order: v for order, (v, _, _) in orders.items()}
@@ -220,80 +290,100 @@ class GenerativeJudge(Judge):
         return Comparison(i, j, verdict, orders=verdicts, probability=probability)
 
     # -- best-of-N ------------------------------------------------------------------------------------
-    def _best_of_n(self, examples: Sequence[Example], placements: dict[str, int]) -> list[Judgment]:
-        requests, layouts = [], []
-        for example in examples:
+    def _best_of_n_requests(self, examples: Sequence[Example], placements: dict[str, int]):
+        requests, layouts, input_errors = [], {}, {}
+        for e_index, example in enumerate(examples):
             n = 1 + len(example.rejected)
             position = placements.get(example.id, default_placement(self.spec.seed, example.id, n)) % n
             layout: list[int] = list(range(len(example.rejected)))  # rejected indices in shown order
             layout.insert(position, -1)  # -1 = the chosen response
             answers = [example.chosen[0] if k == -1 else example.rejected[k] for k in layout]
-            text = self.template.render({"question": conversation_text(example.prompt), "answers": answers, "n": n})
-            requests.append(self._request(text, id=example.id, position=position))
-            layouts.append(layout)
+            text = self._rendered(example, input_errors, e_index, question=conversation_text(example.prompt),
+                                  answers=answers, n=n)
+            if text is not None:
+                requests.append(self._request(text, id=example.id, position=position))
+                layouts[e_index] = layout
+        return requests, layouts, input_errors
+
+    def _best_of_n(self, examples: Sequence[Example], placements: dict[str, int]) -> list[Judgment]:
+        requests, layouts, input_errors = self._best_of_n_requests(examples, placements)
+        answers = iter(self._ask(requests, [len(layout) for layout in layouts.values()]))
         judgments = []
-        for example, layout, generation in zip(examples, layouts, self._run(requests), strict=True):
+        for e_index, example in enumerate(examples):
+            if e_index in input_errors:
+                judgments.append(self._input_failure(example, input_errors[e_index]))
+                continue
+            layout, answer = layouts[e_index], next(answers)
             judgment = Judgment(example.id, example.subset, meta={"position": layout.index(-1)})
-            judgment.raw.append({"text": generation.text})
-            value, error, failure = self._parse(generation, len(layout))
-            if error:
-                judgment.errors.append(error)
+            judgment.raw.append(answer.raw())
+            self._note(judgment, answer)
+            if answer.failure:
+                judgment.errors.append(answer.error)
                 judgment.choice = -1
                 verdicts = ["failed"] * len(example.rejected)
             else:
-                picked = layout[value]
+                picked = layout[answer.value]
                 judgment.choice = 0 if picked == -1 else 1 + picked
                 verdicts = ["chosen" if picked == -1 else "rejected"] * len(example.rejected)
-            judgment.comparisons = [Comparison(0, j, v, failure=failure) for j, v in enumerate(verdicts)]
+            judgment.comparisons = [Comparison(0, j, v, failure=answer.failure) for j, v in enumerate(verdicts)]
             judgments.append(judgment)
         return judgments
 
     # -- pointwise rating / reference-based verification -----------------------------------------------
-    def _per_response(self, examples: Sequence[Example]) -> list[Judgment]:
+    def _per_response_requests(self, examples: Sequence[Example]):
         verifier = self.spec.mode == "verifier"
         from_chosen = verifier and self.spec.reference == "chosen"
         keys: dict[tuple[Any, str, str | None], int] = {}
-        requests, missing_reference = [], set()
-        for example in examples:
-            reference = example.chosen[0] if from_chosen else _reference(example)
+        requests, skipped = [], {}
+        for e_index, example in enumerate(examples):
+            reference = example.chosen[0] if from_chosen else reference_of(example)
             if verifier and reference is None:
-                missing_reference.add(example.id)
+                skipped[e_index] = (f"no reference answer in meta ({'/'.join(REFERENCE_KEYS)}) for the verifier; "
+                                    "set 'reference: chosen' to check rejected responses against the chosen one")
                 continue
             question = conversation_text(example.prompt)
+            built = {}
             for response in example.rejected if from_chosen else (*example.chosen, *example.rejected):
                 key = (example.prompt, response, reference)
-                if key in keys:
+                if key in keys or key in built:
                     continue
-                keys[key] = len(requests)
                 values = {"question": question, "answer": response}
                 if verifier:
                     values["reference"] = reference
-                requests.append(self._request(self.template.render(values), id=example.id))
-        results = []
-        for generation in self._run(requests):
-            value, error, failure = self._parse(generation, 10)
-            results.append((generation.text, None if error else float(value), error, failure))
+                text = self._rendered(example, skipped, e_index, **values)
+                built[key] = self._request(text or "", id=example.id)
+            if e_index not in skipped:
+                for key, request in built.items():
+                    keys[key] = len(requests)
+                    requests.append(request)
+        return requests, keys, skipped
+
+    def _per_response(self, examples: Sequence[Example]) -> list[Judgment]:
+        from_chosen = self.spec.mode == "verifier" and self.spec.reference == "chosen"
+        requests, keys, skipped = self._per_response_requests(examples)
+        answers = self._ask(requests, [10] * len(requests))
+        results = [(a, None if a.failure else float(a.value)) for a in answers]
         judgments = []
-        for example in examples:
-            if example.id in missing_reference:
-                error = (f"no reference answer in meta ({'/'.join(REFERENCE_KEYS)}) for the verifier; "
-                         "set 'reference: chosen' to check rejected responses against the chosen one")
-                nones = [None] * len(example.chosen), [None] * len(example.rejected)
-                judgments.append(judgment_from_scores(example, *nones, errors=[error], failure="input"))
+        for e_index, example in enumerate(examples):
+            if e_index in skipped:
+                judgments.append(self._input_failure(example, skipped[e_index]))
                 continue
-            reference = example.chosen[0] if from_chosen else _reference(example)
+            reference = example.chosen[0] if from_chosen else reference_of(example)
             judged = example.rejected if from_chosen else (*example.chosen, *example.rejected)
             found = {r: results[keys[(example.prompt, r, reference)]] for r in judged}
-            errors = [f"response {n}: {found[r][2]}" for n, r in enumerate(judged) if found[r][2]]
+            errors = [f"response {n}: {found[r][0].error}" for n, r in enumerate(judged) if found[r][0].failure]
+            failures = {r: found[r][0].failure for r in judged}
             if from_chosen:
                 judgment = _against_chosen(example, [found[r][1] for r in example.rejected], errors,
-                                           [found[r][3] for r in example.rejected])
+                                           [failures[r] for r in example.rejected])
             else:
                 judgment = judgment_from_scores(example, [found[r][1] for r in example.chosen],
                                                 [found[r][1] for r in example.rejected], errors=errors,
-                                                chosen_failures=[found[r][3] for r in example.chosen],
-                                                rejected_failures=[found[r][3] for r in example.rejected])
-            judgment.raw = [{"text": found[r][0]} for r in judged]
+                                                chosen_failures=[failures[r] for r in example.chosen],
+                                                rejected_failures=[failures[r] for r in example.rejected])
+            judgment.raw = [found[r][0].raw() for r in judged]
+            for r in judged:
+                self._note(judgment, found[r][0])
             judgments.append(judgment)
         return judgments
 

@@ -1,7 +1,9 @@
 """`load_judge`: a judge from a spec object, a mapping, a shipped name, a YAML path, or a model folder.
 
 A name or path is looked up beside the spec file that mentions it first (``base``), then in the working
-directory, then by name among the shipped and ``JUDGEKIT_PATH`` judge specs. A folder is a trained model:
+directory, then by name among the shipped and ``JUDGEKIT_PATH`` judge specs. Paths inside a judge spec
+(``template``, ``rubric_file``, ``fewshot_file``, a panel's ``members``) are looked up the same way: beside
+the judge's own file (or the suite file of an inline judge), then in the working directory, then by name. A folder is a trained model:
 a reward model becomes a scalar judge; a folder written by ``judgekit train`` with ``kind: judge-sft``
 becomes the generative judge it was trained to be.
 """
@@ -39,6 +41,37 @@ def folder_spec(folder: Path) -> dict[str, Any]:
     return {"kind": "scalar", "name": folder.name, "model": str(folder)}
 
 
+PATH_FIELDS = ("template", "rubric_file", "fewshot_file")
+_TEMPLATE_SUFFIXES = ("", ".jinja", ".j2", ".jinja2")
+
+
+def _beside(base: Path, value: str, suffixes: tuple[str, ...] = ("",)) -> str | None:
+    given = Path(value).expanduser()
+    if given.is_absolute():
+        return None
+    for suffix in suffixes:
+        candidate = base / f"{value}{suffix}"
+        if candidate.exists():
+            return str(candidate.resolve())
+    return None
+
+
+def anchor_paths(raw: dict[str, Any], base: Path | None) -> dict[str, Any]:
+    """``raw`` with its relative paths that exist beside ``base`` made absolute (a copy; names stay names)."""
+    if base is None:
+        return raw
+    out = dict(raw)
+    for key in PATH_FIELDS:
+        value = out.get(key)
+        if isinstance(value, str):
+            out[key] = _beside(base, value, _TEMPLATE_SUFFIXES if key == "template" else ("",)) or value
+    members = out.get("members")
+    if isinstance(members, list):
+        out["members"] = [(_beside(base, m) or m) if isinstance(m, str)
+                          else anchor_paths(m, base) if isinstance(m, dict) else m for m in members]
+    return out
+
+
 def read_spec_dict(source: str | Path, *, base: Path | None = None) -> tuple[dict[str, Any], str]:
     """(raw spec mapping, where it came from) for a judge named by file, folder or shipped name."""
     from judgekit import resources
@@ -50,14 +83,14 @@ def read_spec_dict(source: str | Path, *, base: Path | None = None) -> tuple[dic
         if candidate.is_dir():
             return folder_spec(candidate), str(candidate)
         if candidate.is_file():
-            raw = _mapping(read_yaml(candidate), candidate)
+            raw = anchor_paths(_mapping(read_yaml(candidate), candidate), candidate.resolve().parent)
             raw.setdefault("name", candidate.stem)
             return raw, str(candidate)
     try:
         file = resources.find("judges", str(source))
     except SpecError as exc:
         raise SpecError(f"{exc}. A local model folder (with config.json) also works as a judge") from None
-    raw = _mapping(read_yaml(file), file)
+    raw = anchor_paths(_mapping(read_yaml(file), file), Path(file).resolve().parent)
     raw.setdefault("name", Path(file).stem)
     return raw, str(file)
 
@@ -72,7 +105,7 @@ def resolve_spec(spec: JudgeSpec | dict[str, Any] | str | Path, *, base: Path | 
     if isinstance(spec, JudgeSpec):
         return spec
     if isinstance(spec, dict):
-        return validate_spec(spec)
+        return validate_spec(anchor_paths(spec, base))
     raw, where = read_spec_dict(spec, base=base)
     return validate_spec(raw, source=where)
 

@@ -14,6 +14,7 @@ a score does not depend on which batch it landed in (a chunked or distributed ru
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -231,7 +232,7 @@ class ScalarJudge(Judge):
             cache.close()
         return [self._memory[keys[item]] for item in texts]
 
-    def _encode(self, items: Sequence[tuple[str, bool]]) -> list[list[int]]:
+    def _encode(self, items: Sequence[tuple[str, bool]], *, count: bool = True) -> list[list[int]]:
         """Token ids per text; texts over the limit are re-encoded cut from the left (special tokens kept)."""
         tokenizer = self.tokenizer
         limit = self.max_length()
@@ -243,7 +244,7 @@ class ScalarJudge(Judge):
             encoded = tokenizer([items[i][0] for i in indices], add_special_tokens=special, verbose=False)["input_ids"]
             for index, ids in zip(indices, encoded, strict=True):
                 if len(ids) > limit:
-                    self.counters["truncated"] += 1
+                    self.counters["truncated"] += int(count)
                     side = tokenizer.truncation_side
                     tokenizer.truncation_side = "left"
                     try:
@@ -298,12 +299,23 @@ class ScalarJudge(Judge):
                     formatted[key] = self.format(example.prompt, response)
                 slots.append(formatted[key])
         scores = iter(self.score_texts(slots, progress=progress))  # dedupes: each unique text is scored once
+        fingerprints = iter(self.input_fingerprints(slots))
         judgments = []
         for example in examples:
             chosen = [next(scores) for _ in example.chosen]
             rejected = [next(scores) for _ in example.rejected]
-            judgments.append(judgment_from_scores(example, chosen, rejected))
+            judgment = judgment_from_scores(example, chosen, rejected)
+            prints = [next(fingerprints) for _ in range(len(example.chosen) + len(example.rejected))]
+            judgment.meta["input_sha256"] = hashlib.sha256("".join(prints).encode()).hexdigest()
+            judgments.append(judgment)
         return judgments
+
+    def input_fingerprints(self, texts: Sequence[tuple[str, bool]]) -> list[str]:
+        """sha256 of the token ids the model sees for each formatted text (after truncation): two texts the
+        tokenizer maps to the same ids are the same input to the model (see the `visibility` metric)."""
+        unique = list(dict.fromkeys(texts))
+        ids = dict(zip(unique, self._encode(unique, count=False), strict=True))
+        return [hashlib.sha256(",".join(map(str, ids[t])).encode()).hexdigest()[:32] for t in texts]
 
     def stats(self) -> dict[str, Any]:
         return dict(self.counters)

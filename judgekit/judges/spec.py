@@ -1,8 +1,8 @@
 """Judge specs: the pydantic models that YAML files in ``judges/`` and Python users both build.
 
 Every judge kind is a `Judge` subclass registered with ``@JUDGES.register(kind)`` that owns its spec model
-(``Spec``, a `JudgeSpec` subclass). Built in: ``scalar`` (a sequence-classification reward model) and
-``generative`` (backend + template + parser). `validate_spec` picks the model by ``kind``, so a plugin's
+(``Spec``, a `JudgeSpec` subclass). Built in: ``scalar`` (a sequence-classification reward model),
+``generative`` (backend + template + parser) and ``panel`` (member judges and a vote; judgekit.judges.panel). `validate_spec` picks the model by ``kind``, so a plugin's
 judge kind validates like a built-in one. Template and parser names are checked here, before anything
 is loaded.
 """
@@ -79,6 +79,13 @@ class GenerativeJudgeSpec(JudgeSpec):
     max_tokens: int = Field(512, ge=1)
     temperature: float = Field(0.0, ge=0.0)
     seed: int | None = 0
+    rubric: str | None = Field(None, description="text the template reads as 'rubric'")
+    rubric_file: str | None = Field(None, description="a file whose text the template reads as 'rubric'")
+    fewshot_file: str | None = Field(None, description="JSONL/JSON/YAML list of mappings the template reads as "
+                                     "'fewshot'")
+    samples: int = Field(1, ge=1, le=64, description="ask each question k times (seeds seed..seed+k-1) and take "
+                         "the majority verdict (self-consistency)")
+    reprompt: bool = Field(False, description="when a reply holds no verdict, ask once more for the verdict alone")
 
     @field_validator("backend", mode="before")
     @classmethod
@@ -94,6 +101,13 @@ class GenerativeJudgeSpec(JudgeSpec):
 
         if self.logprobs is not None and self.mode != "pairwise":
             raise ValueError("'logprobs' works with mode: pairwise only")
+        if self.logprobs is not None and (self.samples > 1 or self.reprompt):
+            raise ValueError("'samples' and 'reprompt' need written verdicts; logprob mode reads no text")
+        if self.samples > 1 and (self.temperature == 0.0 or self.seed is None):
+            raise ValueError("'samples: k' needs temperature > 0 (else the k answers are the same) and a 'seed' "
+                             "(sample s is sent with seed + s, so every sample is cached)")
+        if self.rubric is not None and self.rubric_file is not None:
+            raise ValueError("set either 'rubric' (the text) or 'rubric_file' (a path), not both")
         if self.parser_name not in PARSERS:
             raise ValueError(PARSERS.unknown_message(self.parser_name))
         try:

@@ -1,7 +1,8 @@
 """Apply recipe filters to a transform run and write the synth folder and its typed manifest.
 
 Layout (the same as `judgekit transform`, so eval and train read either): ``original.jsonl``, one dataset
-per transform, ``manifest.json``. The datasets hold no timestamps, so the same inputs, seed and replies
+per transform, ``manifest.json``, and the dataset card ``README.md`` (judgekit.provenance.card: the folder is
+also a Hugging Face dataset repository). The datasets hold no timestamps, so the same inputs, seed and replies
 give byte-identical files; the manifest adds usage, cache hits, timings and versions.
 """
 
@@ -24,6 +25,7 @@ from judgekit.provenance import (
     sha256_path,
     versions,
 )
+from judgekit.provenance.card import CARD, dataset_card
 from judgekit.provenance.hashing import sha256_json
 from judgekit.provenance.manifests import ItemReason, SynthTotals
 from judgekit.synth.filters import Filter, FilterRef, changed_texts
@@ -121,6 +123,7 @@ def write_synth(
         exports=write_exports(folder, recipe, originals, outcomes) if recipe.export else [],
         versions=versions())
     (folder / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
+    (folder / CARD).write_text(dataset_card(manifest, data_format=recipe.output.format), encoding="utf-8")
     return manifest
 
 

@@ -29,6 +29,7 @@ from judgekit.engine.sources import DEFAULT_CHUNK_SIZE, plan_source
 from judgekit.engine.transform_run import RunInfo, item_lists
 from judgekit.outputs import OutputTarget
 from judgekit.provenance import FileRecord, SkippedRow, SynthManifest, versions
+from judgekit.provenance.card import CARD, dataset_card
 from judgekit.provenance.hashing import sha256_json
 from judgekit.provenance.manifests import ItemReason, SynthTotals
 from judgekit.synth.manifest import MANIFEST, reason_kind
@@ -127,7 +128,9 @@ def _write_manifest(folder: Path, committer: Committer, recipe: Recipe, transfor
         elapsed_s=round(elapsed, 2), exports=exports, versions=versions())
     with open(folder / MANIFEST, "w", encoding="utf-8") as handle:
         dump(manifest, placeholders, handle)
-    return manifest.model_copy(update={"transforms": light})
+    light_manifest = manifest.model_copy(update={"transforms": light})
+    (folder / CARD).write_text(dataset_card(light_manifest, data_format=fmt), encoding="utf-8")
+    return light_manifest
 
 
 def run_recipe_stream(recipe: Recipe, target: OutputTarget, *, executor: Executor | None = None,

@@ -208,6 +208,8 @@ def train_reward_model(config: RewardTrainConfig, *, progress: Progress | None =
     started = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=config.resume_from_checkpoint or None)
     seconds = time.perf_counter() - started
+    if checkpoints.is_dir() and not any(checkpoints.iterdir()):  # the Trainer made it; nothing was saved
+        checkpoints.rmdir()
     history = [h for h in trainer.state.log_history if "loss" in h]
     say(f"trained {trainer.state.global_step} steps in {seconds:.1f}s, final train loss {result.training_loss:.4f}")
     final = trainer.model

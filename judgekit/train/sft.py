@@ -119,6 +119,8 @@ def train_judge_sft(config: JudgeSFTConfig, *, progress: Progress | None = None,
     started = time.perf_counter()
     result = trainer.train()
     seconds = time.perf_counter() - started
+    if checkpoints.is_dir() and not any(checkpoints.iterdir()):  # the Trainer made it; nothing was saved
+        checkpoints.rmdir()
     say(f"trained {trainer.state.global_step} steps in {seconds:.1f}s, final train loss {result.training_loss:.4f}")
     final = trainer.model
     if peft_config is not None:

@@ -1,4 +1,5 @@
-"""Write a transform run to a folder: the originals, one dataset per transform, and a typed manifest.
+"""Write a transform run to a folder: the originals, one dataset per transform, a typed manifest, and a
+dataset card (README.md) that makes the folder a Hugging Face dataset repository (judgekit.provenance.card).
 
 The folder is built by `judgekit.outputs` (a temporary sibling, moved into place when complete). The
 manifest holds no timestamps or worker counts, so the same inputs and seed give byte-identical files.
@@ -23,6 +24,7 @@ from judgekit.provenance import (
     sha256_path,
     versions,
 )
+from judgekit.provenance.card import CARD, dataset_card
 from judgekit.provenance.manifests import ItemReason
 from judgekit.transforms.base import Transform
 from judgekit.transforms.engine import TransformOutcome
@@ -85,4 +87,5 @@ def write_run(folder: str | Path, originals: Sequence[Example], outcomes: Mappin
         original=FileRecord(file=ORIGINAL, items=len(originals), sha256=sha256_path(folder / ORIGINAL)),
         transforms=entries, versions=versions())
     (folder / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
+    (folder / CARD).write_text(dataset_card(manifest), encoding="utf-8")
     return manifest

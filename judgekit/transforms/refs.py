@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from judgekit.errors import JudgekitError, RegistryError, SpecError
+from judgekit.specfile import split_top
 from judgekit.transforms.base import FAMILIES, TRANSFORMS, Transform
 from judgekit.transforms.compose import Composed
 
@@ -66,27 +67,6 @@ _CALL = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(?:\((.*)\))?\s*$", re.S)
 
 
 # -- building ----------------------------------------------------------------------------------------
-def _split_top(text: str, separator: str) -> list[str]:
-    """Split on ``separator`` outside parentheses, brackets and quotes."""
-    parts, depth, quote, current = [], 0, "", []
-    for char in text:
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "\"'":
-            quote = char
-        elif char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif char == separator and depth == 0:
-            parts.append("".join(current))
-            current = []
-            continue
-        current.append(char)
-    parts.append("".join(current))
-    return [p.strip() for p in parts]
-
-
 _BARE_WORD = re.compile(r"^[A-Za-z_][\w.\-/]*$")
 _KEYWORD = re.compile(r"^\s*([A-Za-z_]\w*)\s*=(.*)$", re.S)
 
@@ -101,7 +81,7 @@ def _parse_call(text: str) -> tuple[str, dict[str, Any]]:
     if not body or not body.strip():
         return name, {}
     args: dict[str, Any] = {}
-    for part in _split_top(body, ","):
+    for part in split_top(body, ","):
         if not part:
             continue
         found = _KEYWORD.match(part)
@@ -188,7 +168,7 @@ def build_transform(spec: str | Mapping[str, Any]) -> Transform:
         return _build_one(name, args)
     if not isinstance(spec, str) or not spec.strip():
         raise SpecError(f"a transform spec is a name or {{name, args}}, got {spec!r}")
-    parts = _split_top(spec, "+")
+    parts = split_top(spec, "+")
     if len(parts) == 1:
         return _build_one(*_parse_call(parts[0]))
     if any(not p for p in parts):
@@ -215,7 +195,7 @@ def select_transforms(selector: str | Sequence[str]) -> list[Transform]:
     """Transforms named by ``selector``: "all" (every rule-based transform; the LLM family needs a backend
     and is selected by its family name "llm"), a family name, a glob ("jailbreak-*"), names, compositions,
     comma-separated or as a list. Duplicates are dropped, order kept."""
-    tokens = _split_top(selector, ",") if isinstance(selector, str) else [t.strip() for t in selector]
+    tokens = split_top(selector, ",") if isinstance(selector, str) else [t.strip() for t in selector]
     chosen: dict[str, Transform] = {}
     for token in tokens:
         if not token:

@@ -119,14 +119,16 @@ def credit_from_verdict(verdict: str | None) -> float:
     return GENERATIVE_ERROR_CREDIT
 
 
-def result_from_judgment(judgment: Judgment) -> PairResult:
+def result_from_judgment(judgment: Judgment, *, generative: bool = False) -> PairResult:
     """A judgekit Judgment as a RewardBench result (first chosen vs first rejected).
 
-    Scalar judges (scores present) use ``credit_from_scores``; generative pairwise judges use the verdict
-    of the first comparison with ``credit_from_verdict``. Upstream judges one randomly chosen order per
-    item; a judgekit judgment made in both orders is scored by the verdict it already combines.
+    Scalar judges (scores present, ``generative=False``) use ``credit_from_scores``. Generative judges use
+    the verdict of the first comparison with ``credit_from_verdict``, ratings included: equal ratings are a
+    "tie" and a missing rating "failed", both 0.5 as upstream's ``run_judge_ratings`` "error". Upstream
+    judges one randomly chosen order per item; a judgekit judgment made in both orders is scored by the
+    verdict it already combines.
     """
-    if judgment.scores_chosen is not None and judgment.scores_rejected is not None:
+    if not generative and judgment.scores_chosen is not None and judgment.scores_rejected is not None:
         credit = credit_from_scores(judgment.scores_chosen[0], judgment.scores_rejected[0])
     else:
         verdict = judgment.comparisons[0].verdict if judgment.comparisons else None

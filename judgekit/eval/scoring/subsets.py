@@ -1,29 +1,23 @@
 """Subset names: from the data's own field when it has one, else from the file name without repeating the
 format's prefix; and the subsets each benchmark's section map knows, so unknown ones can be reported.
+
+The LLMBar naming lives with the LLMBar adapter (judgekit.data.adapters.llmbar_subset, which reads the files);
+this module re-uses it so the adapter and the scorers agree.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from pathlib import PurePath
 
+from judgekit.data.adapters import LLMBAR_SUBSETS, llmbar_subset
 from judgekit.eval.scoring import judgebench, rewardbench, rewardbench2, rmbench
 
-# LLMBar files / hub splits -> RewardBench 1 subset names (the LLMBar subsets of RewardBench's Chat Hard).
-_LLMBAR = {
-    "natural": "llmbar-natural",
-    "neighbor": "llmbar-adver-neighbor",
-    "gptinst": "llmbar-adver-GPTInst",
-    "gptout": "llmbar-adver-GPTOut",
-    "manual": "llmbar-adver-manual",
-}
-_LLMBAR_PREFIXES = ("llmbar-", "adversarial-", "adver-")
 _RMBENCH_SUFFIX = "_filtered"  # RM-Bench's files: data/{domain}_filtered.json
 
 KNOWN_SUBSETS: dict[str, tuple[str, ...]] = {
     "rewardbench": rewardbench.known_subsets(),
-    "llmbar": tuple(_LLMBAR.values()),
+    "llmbar": tuple(LLMBAR_SUBSETS.values()),
     "rewardbench2": rewardbench2.SUBSETS,
     "rm-bench": ("chat", "code", "math", "safety-refuse", "safety-response"),
     "judgebench": tuple(name for name in judgebench.CATEGORIES if name != "overall"),
@@ -38,20 +32,6 @@ def _stem(source: str) -> str:
     return name
 
 
-def _llmbar(stem: str) -> str:
-    key = re.sub(r"[\s_]+", "-", stem.strip().lower())
-    changed = True
-    while changed:  # "llmbar-adver-neighbor", "Adversarial_Neighbor", "llmbar-natural" -> the bare key
-        changed = False
-        for prefix in _LLMBAR_PREFIXES:
-            if key.startswith(prefix) and len(key) > len(prefix):
-                key, changed = key[len(prefix):], True
-    if key in _LLMBAR:
-        return _LLMBAR[key]
-    original = stem.strip()
-    return original if original.lower().startswith("llmbar-") else f"llmbar-{original}"
-
-
 def subset_from_filename(source: str, *, format: str) -> str:
     """The subset a file (or hub split) holds, named as the benchmark names it, never with a doubled prefix.
 
@@ -61,7 +41,7 @@ def subset_from_filename(source: str, *, format: str) -> str:
     """
     stem = _stem(source)
     if format == "llmbar":
-        return _llmbar(stem)
+        return llmbar_subset(source)
     if format == "rm-bench" and stem.endswith(_RMBENCH_SUFFIX):
         return stem[: -len(_RMBENCH_SUFFIX)]
     return stem
