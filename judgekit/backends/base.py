@@ -257,5 +257,32 @@ class Backend:
         self.close()
 
 
+class WrappedBackend(Backend):
+    """A backend in front of another (the response cache, a spending budget, progress reporting): its name,
+    usage, refusal, spec and identity are the inner backend's, and closing it closes the inner one."""
+
+    def __init__(self, inner: Backend) -> None:  # noqa: D107 - no Backend.__init__: usage/refused are inner's
+        self.inner = inner
+        self.name = inner.name
+
+    @property
+    def usage(self):  # type: ignore[override]
+        return self.inner.usage
+
+    @property
+    def refused(self) -> str | None:  # type: ignore[override]
+        return self.inner.refused
+
+    @property
+    def spec(self) -> Any:
+        return getattr(self.inner, "spec", None)
+
+    def identity(self) -> dict[str, Any]:
+        return self.inner.identity()
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 # name -> Backend subclass, built from its Options by judgekit.backends.spec.load_backend
 BACKENDS: Registry[type[Backend]] = Registry("backend")

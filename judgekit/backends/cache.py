@@ -24,7 +24,7 @@ from concurrent.futures import Future, as_completed
 from pathlib import Path
 from typing import Any
 
-from judgekit.backends.base import Backend, ChatRequest, Emit, Generation
+from judgekit.backends.base import Backend, ChatRequest, Emit, Generation, WrappedBackend
 from judgekit.errors import BackendError, BackendRefused
 
 _SCHEMA = """
@@ -203,31 +203,15 @@ class ResponseCache:
             self._db.close()
 
 
-class CachedBackend(Backend):
+class CachedBackend(WrappedBackend):
     """A backend behind the response cache. Hits never reach the inner backend; see the module docstring
     for claims (`judgekit.backends.cache_flow` does the bookkeeping on one thread per backend)."""
 
     def __init__(self, inner: Backend, cache: ResponseCache, *, lease: float = LEASE_SECONDS) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.cache = cache
-        self.name = inner.name
         self.lease = lease
         self._flow: Any = None
-
-    @property
-    def usage(self):  # type: ignore[override]
-        return self.inner.usage
-
-    @property
-    def refused(self) -> str | None:  # type: ignore[override]
-        return self.inner.refused
-
-    @property
-    def spec(self) -> Any:
-        return getattr(self.inner, "spec", None)
-
-    def identity(self) -> dict[str, Any]:
-        return self.inner.identity()
 
     def keys(self, requests: Sequence[ChatRequest]) -> list[str | None]:
         identity = self.identity()

@@ -19,7 +19,7 @@ from typing import Any
 
 from judgekit.data.example import Example
 from judgekit.data.idset import IdSet, id_key, keys_bytes
-from judgekit.data.reader import SKIPPED_KEPT, Admission
+from judgekit.data.reader import SKIPPED_KEPT, Admission, no_items
 from judgekit.data.sources import Location
 from judgekit.engine.rundir import RunDir
 from judgekit.engine.sources import SourcePlan, SourceRow
@@ -177,3 +177,23 @@ def latest_counters(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str
         elif isinstance(value, int | float) and not isinstance(value, bool):
             merged[name] = max(value, new.get(name, 0))
     return merged
+
+
+def commit_chunks(executor: Any, pipeline: Any, plan: SourcePlan, committer: Committer, partial: Any, info: Any, *,
+                  start: int, before_commit: Any = None, after_commit: Any = None) -> None:
+    """Run ``pipeline`` on ``executor`` over the plan's chunks from ``start`` (the first not committed yet) and
+    commit each in chunk order (``before_commit(packed)`` / ``after_commit()`` around each commit); marks the
+    partial folder worth resuming after the first, counts chunks in ``info`` (a `RunInfo`), and raises
+    `no_items` when the input held none."""
+    info.resumed_chunks = start
+    for _, packed in executor.run(pipeline, plan.iter_chunks(start)):
+        if before_commit is not None:
+            before_commit(packed)
+        committer.commit(packed)
+        partial.keep = True
+        info.ran_chunks += 1
+        if after_commit is not None:
+            after_commit()
+    info.chunks = info.resumed_chunks + info.ran_chunks
+    if committer.state["items"] == 0:
+        raise no_items(plan.name, readable=committer.state["readable"], skipped=committer.state["skipped"])

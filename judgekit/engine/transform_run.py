@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from judgekit.data.reader import no_items
 from judgekit.data.selection import DataSelection, data_selection
-from judgekit.engine.commit import Committer
+from judgekit.engine.commit import Committer, commit_chunks
 from judgekit.engine.executors import make_executor
 from judgekit.engine.jsonstream import Placeholders, dump
 from judgekit.engine.pipeline import Executor, Pipeline
@@ -170,16 +169,8 @@ def run_transform(
             # local workers read the pool's texts from its file; elsewhere they may be on other machines
             shared = None if pool is None else executor.share(pool if executor.name == "local" else pool.in_memory())
             pipeline = Pipeline.build(plan.reader, [TransformStage(chosen, seed, shared)], ItemPacker((ORIGINAL, *files)))
-            info.resumed_chunks = resume.next_chunk
-            for _, packed in executor.run(pipeline, plan.iter_chunks(resume.next_chunk)):
-                committer.commit(packed)
-                partial.keep = True
-                info.ran_chunks += 1
-                if progress is not None:
-                    progress(committer.state["rows"], plan.rows)
-            info.chunks = info.resumed_chunks + info.ran_chunks
-            if committer.state["items"] == 0:
-                raise no_items(plan.name, readable=committer.state["readable"], skipped=committer.state["skipped"])
+            commit_chunks(executor, pipeline, plan, committer, partial, info, start=resume.next_chunk,
+                          after_commit=None if progress is None else lambda: progress(committer.state["rows"], plan.rows))
             manifest = _write_manifest(partial.folder, committer, chosen, files, seed)
         except BaseException:
             rundir.close()

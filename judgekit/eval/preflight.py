@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from judgekit.backends.base import Backend, ChatRequest, Emit, Generation
+from judgekit.backends.base import Backend, ChatRequest, Emit, Generation, WrappedBackend
 from judgekit.data.example import Example
 from judgekit.errors import BackendError, BudgetExceeded, SpecError
 from judgekit.judges.base import Judge
@@ -241,28 +241,13 @@ class Budget:
         self.sent += 1
 
 
-class BudgetedBackend(Backend):
+class BudgetedBackend(WrappedBackend):
     """Sends only what the budget still covers (cost at most: estimated prompt + max_tokens); cache hits are free."""
 
     def __init__(self, inner: Backend, budget: Budget, label: str) -> None:
-        self.inner = inner
-        self.name = inner.name
+        super().__init__(inner)
         self.budget = budget
         self.label = label
-
-    @property
-    def usage(self):  # type: ignore[override]
-        return self.inner.usage
-
-    @property
-    def refused(self) -> str | None:  # type: ignore[override]
-        return self.inner.refused
-
-    def identity(self) -> dict[str, Any]:
-        return self.inner.identity()
-
-    def close(self) -> None:
-        self.inner.close()
 
     def generate(self, requests: Sequence[ChatRequest], *, progress: Callable[[int], None] | None = None,
                  on_result: Emit | None = None) -> list[Generation]:

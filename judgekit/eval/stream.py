@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from judgekit.data.example import Example
-from judgekit.data.reader import no_items
-from judgekit.engine.commit import Committer, latest_counters
+from judgekit.engine.commit import Committer, commit_chunks, latest_counters
 from judgekit.engine.executors import make_executor
 from judgekit.engine.pipeline import Executor, Pipeline
 from judgekit.engine.rundir import RunDir
@@ -188,17 +187,14 @@ def run_suite_stream(suite: Suite, judges: list[Judge], target: OutputTarget, *,
             committer = Committer(plan, rundir, list(files.values()), note_lists, resume.state)
             stats: dict[str, Any] = dict(resume.state.get("stats") or {})
             packer = EvalPacker([j.name for j in judges], variants, files)
-            info.resumed_chunks = resume.next_chunk
-            for _, packed in executor.run(Pipeline.build(plan.reader, stages, packer), plan.iter_chunks(resume.next_chunk)):
+
+            def keep_stats(packed: Any) -> None:
                 for worker, counters in (packed.extra.get("stats") or {}).items():
                     stats[worker] = latest_counters(stats.get(worker), counters)
                 committer.state["stats"] = stats
-                committer.commit(packed)
-                partial.keep = True
-                info.ran_chunks += 1
-            info.chunks = info.resumed_chunks + info.ran_chunks
-            if committer.state["items"] == 0:
-                raise no_items(plan.name, readable=committer.state["readable"], skipped=committer.state["skipped"])
+
+            commit_chunks(executor, Pipeline.build(plan.reader, stages, packer), plan, committer, partial, info,
+                          start=resume.next_chunk, before_commit=keep_stats)
             result = _result(committer, suite, judges, transforms, files, stats, time.time() - started,
                              templates_of(judges, transforms))
             report = build_report(result)

@@ -3,32 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
-from judgekit.backends.base import Backend, ChatRequest, Emit, Generation
+from judgekit.backends.base import Backend, ChatRequest, Emit, Generation, WrappedBackend
 
 ProgressHook = Callable[[dict[str, int]], None]
 
 
-class ReportingBackend(Backend):
+class ReportingBackend(WrappedBackend):
     """Passes every call through to a backend and reports progress (done, total, cache hits, failures)."""
 
     def __init__(self, inner: Backend, hook: ProgressHook, *, expected: int = 0) -> None:
         import threading
 
-        self.inner = inner
-        self.name = inner.name
+        super().__init__(inner)
         self.hook = hook
         self.state = {"done": 0, "total": expected, "submitted": 0, "cache_hits": 0, "failures": 0}
         self._lock = threading.Lock()
-
-    @property
-    def usage(self):  # type: ignore[override]
-        return self.inner.usage
-
-    @property
-    def refused(self) -> str | None:  # type: ignore[override]
-        return self.inner.refused
 
     def submit(self, request: ChatRequest):
         with self._lock:
@@ -50,9 +40,6 @@ class ReportingBackend(Backend):
         future.add_done_callback(seen)
         return future
 
-    def identity(self) -> dict[str, Any]:
-        return self.inner.identity()
-
     def generate(self, requests: Sequence[ChatRequest], *, progress: Callable[[int], None] | None = None,
                  on_result: Emit | None = None) -> list[Generation]:
         state = self.state
@@ -69,6 +56,3 @@ class ReportingBackend(Backend):
                 on_result(index, generation)
 
         return self.inner.generate(requests, progress=progress, on_result=seen)
-
-    def close(self) -> None:
-        self.inner.close()

@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from judgekit.backends.base import Backend
-from judgekit.data.reader import no_items
-from judgekit.engine.commit import Committer, latest_counters
+from judgekit.engine.commit import Committer, commit_chunks, latest_counters
 from judgekit.engine.executors import make_executor
 from judgekit.engine.jsonstream import Placeholders, dump
 from judgekit.engine.pipeline import Executor, Pipeline
@@ -182,17 +181,14 @@ def run_recipe_stream(recipe: Recipe, target: OutputTarget, *, executor: Executo
             committer = Committer(plan, rundir, outputs, note_lists, resume.state)
             reports: dict[str, dict[str, Any]] = dict(resume.state.get("usage") or {})
             pipeline = Pipeline.build(plan.reader, [stage], SynthPacker(tuple(outputs)))
-            info.resumed_chunks = resume.next_chunk
-            for _, packed in executor.run(pipeline, plan.iter_chunks(resume.next_chunk)):
+
+            def keep_usage(packed: Any) -> None:
                 for worker, report in (packed.extra.get("usage") or {}).items():
                     reports[worker] = latest_counters(reports.get(worker), report)
                 committer.state["usage"] = reports
-                committer.commit(packed)
-                partial.keep = True
-                info.ran_chunks += 1
-            info.chunks = info.resumed_chunks + info.ran_chunks
-            if committer.state["items"] == 0:
-                raise no_items(plan.name, readable=committer.state["readable"], skipped=committer.state["skipped"])
+
+            commit_chunks(executor, pipeline, plan, committer, partial, info, start=resume.next_chunk,
+                          before_commit=keep_usage)
             identity = None
             if llm:
                 identity = (stage.backend or backend).identity() if (stage.backend or backend) else _identity(recipe)
