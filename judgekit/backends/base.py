@@ -261,7 +261,7 @@ class WrappedBackend(Backend):
     """A backend in front of another (the response cache, a spending budget, progress reporting): its name,
     usage, refusal, spec and identity are the inner backend's, and closing it closes the inner one."""
 
-    def __init__(self, inner: Backend) -> None:  # noqa: D107 - no Backend.__init__: usage/refused are inner's
+    def __init__(self, inner: Backend) -> None:  # not Backend.__init__: usage and refused are the inner one's
         self.inner = inner
         self.name = inner.name
 
