@@ -6,6 +6,7 @@ import filecmp
 import json
 from pathlib import Path
 
+from judgekit.engine.local import LocalExecutor
 from tests.conftest import shared_file
 
 REAL = ["judgebench/gpt-4o.jsonl", "rm-bench/code.json", "llmbar/natural.json"]
@@ -57,3 +58,19 @@ def in_memory(data, selector: str, out: Path, *, seed: int = 0) -> Path:
     with prepare_output(out, command="transform").writing() as folder:
         write_run(folder, examples, outcomes, inputs=selected.inputs(), seed=seed, skipped=selected.skipped)
     return out
+
+
+class StopAfter(LocalExecutor):
+    """A local executor that interrupts the run (KeyboardInterrupt) after ``chunks`` chunks have been yielded,
+    over all passes (the pool's first pass counts); ``options`` are `LocalExecutor`'s."""
+
+    def __init__(self, chunks: int, **options) -> None:
+        super().__init__(**options)
+        self.left = chunks
+
+    def run(self, pipeline, chunks):
+        for item in super().run(pipeline, chunks):
+            if self.left == 0:
+                raise KeyboardInterrupt
+            self.left -= 1
+            yield item

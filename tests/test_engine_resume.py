@@ -14,11 +14,10 @@ import pytest
 
 from judgekit.data.selection import data_selection
 from judgekit.engine import make_executor
-from judgekit.engine.local import LocalExecutor
 from judgekit.engine.transform_run import run_transform
 from judgekit.errors import DataError
 from tests.conftest import ROOT
-from tests.engine_fixtures import differing_files, real_pairs, write_jsonl
+from tests.engine_fixtures import StopAfter, differing_files, real_pairs, write_jsonl
 
 SELECTED = "char-swap,rot13,add-quotes"
 POOLED = "ignore-above,code-append-other,rot13"
@@ -67,21 +66,6 @@ def test_kill_9_mid_run_then_resume_redoes_only_uncommitted_chunks(tmp_path):
     assert not work_dir_for(out).exists()
 
 
-class StopAfter(LocalExecutor):
-    """Interrupts a run after ``chunks`` chunks have been yielded (over all passes)."""
-
-    def __init__(self, chunks: int) -> None:
-        super().__init__(workers=2)
-        self.left = chunks
-
-    def run(self, pipeline, chunks):
-        for item in super().run(pipeline, chunks):
-            if self.left == 0:
-                raise KeyboardInterrupt
-            self.left -= 1
-            yield item
-
-
 @pytest.mark.parametrize("stop_after", [2, 9 + 4], ids=["during-the-pool-pass", "after-the-pool-pass"])
 def test_an_interrupted_run_with_a_pool_resumes_identically(tmp_path, stop_after):
     source = write_jsonl(tmp_path / "pairs.jsonl", real_pairs(430))  # 9 chunks of 50
@@ -89,7 +73,7 @@ def test_an_interrupted_run_with_a_pool_resumes_identically(tmp_path, stop_after
     run_transform(str(source), POOLED, reference)
     out = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
-        run_transform(str(source), POOLED, out, chunk_size=50, executor=StopAfter(stop_after))
+        run_transform(str(source), POOLED, out, chunk_size=50, executor=StopAfter(stop_after, workers=2))
     result = run_transform(str(source), POOLED, out, chunk_size=50, executor=make_executor("local"))
     assert result.run.resumed_chunks == max(0, stop_after - 9)
     assert differing_files(reference, out) == []
@@ -101,7 +85,7 @@ def test_bytes_written_after_the_last_journal_line_are_cut_off(tmp_path):
     run_transform(str(source), SELECTED, reference)
     out = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
-        run_transform(str(source), SELECTED, out, chunk_size=40, executor=StopAfter(3))
+        run_transform(str(source), SELECTED, out, chunk_size=40, executor=StopAfter(3, workers=2))
     work = work_dir_for(out)
     with open(work / "rot13.jsonl", "ab") as handle:  # a chunk half-appended when the process died
         handle.write(b'{"id": "half a line')
@@ -116,7 +100,7 @@ def test_a_partial_run_with_other_settings_is_started_over(tmp_path):
     source = write_jsonl(tmp_path / "pairs.jsonl", real_pairs(200))
     out = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
-        run_transform(str(source), SELECTED, out, chunk_size=40, executor=StopAfter(2))
+        run_transform(str(source), SELECTED, out, chunk_size=40, executor=StopAfter(2, workers=2))
     result = run_transform(str(source), SELECTED, out, chunk_size=40, seed=1)
     assert result.run.resumed_chunks == 0 and result.run.discarded_partial_run
     reference = tmp_path / "reference"

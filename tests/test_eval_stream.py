@@ -10,12 +10,12 @@ import pytest
 
 from judgekit.data.selection import select_examples
 from judgekit.engine import make_executor
-from judgekit.engine.local import LocalExecutor
 from judgekit.eval.folder import write_run_files
 from judgekit.eval.report import build_report
 from judgekit.eval.runner import execute, placements_for, prepare, templates_of
 from judgekit.eval.stream import run_suite_stream
 from judgekit.outputs import prepare_output
+from tests.engine_fixtures import StopAfter
 
 SUITE = {"name": "stream", "data": {"sources": ["sample"]}, "transforms": ["rot13", "ignore-above", "code-minify"],
          "seed": 3}
@@ -66,23 +66,10 @@ def test_chunks_and_threads_write_what_a_whole_dataset_run_writes(tiny_bert_dir,
     assert len(list(select_examples(suite.data))) == 60
 
 
-class StopAfter(LocalExecutor):
-    def __init__(self, chunks: int) -> None:
-        super().__init__(threads=2)
-        self.left = chunks
-
-    def run(self, pipeline, chunks):
-        for item in super().run(pipeline, chunks):
-            if self.left == 0:
-                raise KeyboardInterrupt
-            self.left -= 1
-            yield item
-
-
 def test_an_interrupted_eval_resumes_from_its_chunks(tiny_bert_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("JUDGEKIT_CACHE", str(tmp_path / "cache"))
     with pytest.raises(KeyboardInterrupt):
-        streamed(tiny_bert_dir, tmp_path / "out", StopAfter(6 + 2), 10)  # the pool pass, then two chunks
+        streamed(tiny_bert_dir, tmp_path / "out", StopAfter(6 + 2, threads=2), 10)  # the pool pass, then two chunks
     partial = tmp_path / ".out.judgekit-partial"
     assert partial.is_dir() and not (tmp_path / "out").exists()
     suite, built, transforms = prepare(SUITE, judges(tiny_bert_dir))

@@ -15,7 +15,7 @@ from judgekit.data import load_examples
 from judgekit.engine import make_executor
 from judgekit.outputs import prepare_output
 from judgekit.synth import load_recipe, run_recipe
-from tests.engine_fixtures import differing_files
+from tests.engine_fixtures import StopAfter, differing_files
 from tests.fake_openai import FakeOpenAI, last_user_message
 
 pytestmark = pytest.mark.api
@@ -132,24 +132,10 @@ def test_no_rounds_a_resample_goes_out_while_a_stalled_request_is_in_flight(tmp_
 
 
 def test_a_run_interrupted_between_chunks_resumes_from_them(tmp_path, monkeypatch):
-    from judgekit.engine.local import LocalExecutor
-
-    class StopAfter(LocalExecutor):
-        def __init__(self, chunks: int) -> None:
-            super().__init__(threads=2)
-            self.left = chunks
-
-        def run(self, pipeline, chunks):
-            for item in super().run(pipeline, chunks):
-                if self.left == 0:
-                    raise KeyboardInterrupt
-                self.left -= 1
-                yield item
-
     with FakeOpenAI(reply=reply) as server:
         spec = load_recipe(recipe(server, tmp_path / "out", export=[]))
         with pytest.raises(KeyboardInterrupt):
-            run_recipe(spec, chunk_size=10, executor=StopAfter(6 + 3))  # the pool pass, then 3 chunks
+            run_recipe(spec, chunk_size=10, executor=StopAfter(6 + 3, threads=2))  # the pool pass, then 3 chunks
         sent = len(server.log)
         result = run_recipe(spec, chunk_size=10)
         assert result.run.resumed_chunks == 3 and result.run.ran_chunks == 3
