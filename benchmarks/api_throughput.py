@@ -29,8 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def start_server(latency: float) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen([sys.executable, "-m", "tests.fake_openai", "--latency", str(latency)], cwd=ROOT,
+def start_server(*args: str) -> tuple[subprocess.Popen, str]:
+    """tests/fake_openai.py in its own process (``args``: its command-line options); (process, base URL)."""
+    process = subprocess.Popen([sys.executable, "-m", "tests.fake_openai", *args], cwd=ROOT,
                                stdout=subprocess.PIPE, text=True)
     line = process.stdout.readline().strip()
     if not line.startswith("READY "):
@@ -38,9 +39,14 @@ def start_server(latency: float) -> tuple[subprocess.Popen, str]:
     return process, line.split(" ", 1)[1]
 
 
-def server_requests(base_url: str) -> int:
+def server_stats(base_url: str) -> dict:
+    """The fake server's own counts (requests, completed, max_in_flight, ...)."""
     with urllib.request.urlopen(f"{base_url}/_stats") as response:
-        return json.loads(response.read())["requests"]
+        return json.loads(response.read())
+
+
+def server_requests(base_url: str) -> int:
+    return server_stats(base_url)["requests"]
 
 
 def messages(run: str, n: int) -> list[list[dict[str, str]]]:
@@ -93,7 +99,7 @@ def main() -> None:
     parser.add_argument("--extra-concurrency", type=int, nargs="*", default=[64, 128],
                         help="also measure judgekit at these concurrencies")
     args = parser.parse_args()
-    server, base_url = start_server(args.latency)
+    server, base_url = start_server("--latency", str(args.latency))
     try:
         bound = args.concurrency / args.latency
         ours, peer, peer_shared, extra = [], [], [], {c: [] for c in args.extra_concurrency}

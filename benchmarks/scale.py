@@ -52,6 +52,11 @@ def build(work: Path, items: int, lines: list[str]) -> Path:
         with open(path, "rb") as handle:
             if sum(1 for _ in handle) == items:
                 return path
+    return write_pairs(path, items, lines)
+
+
+def write_pairs(path: Path, items: int, lines: list[str]) -> Path:
+    """``items`` records cycled from ``lines``, ids suffixed with the cycle (``id@k``) so they stay unique."""
     with open(path, "w", encoding="utf-8") as handle:
         for n in range(items):
             record = json.loads(lines[n % len(lines)])

@@ -21,46 +21,28 @@ timeout, malformed and empty bodies) vs none. Target: within 2x of the same run 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scale import measure, mib, others, pairs  # noqa: E402  (the transform benchmark's helpers)
+from api_throughput import server_stats as stats  # noqa: E402  (the fake server in its own process)
+from api_throughput import start_server as fake_server  # noqa: E402
+from scale import measure, mib, others, pairs, write_pairs  # noqa: E402  (the transform benchmark's helpers)
 
 DATA = ROOT.parent / "shared" / "data"
 
 
 def start_server(*args: str) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen([sys.executable, "-m", "tests.fake_openai", "--reply", "rewrite", *args], cwd=ROOT,
-                               stdout=subprocess.PIPE, text=True)
-    line = process.stdout.readline().strip()
-    if not line.startswith("READY "):
-        raise RuntimeError(f"server did not start: {line!r}")
-    return process, line.split(" ", 1)[1]
-
-
-def stats(base_url: str) -> dict:
-    with urllib.request.urlopen(f"{base_url}/_stats") as response:
-        return json.loads(response.read())
-
-
-def write_items(path: Path, items: int, lines: list[str]) -> Path:
-    with open(path, "w", encoding="utf-8") as handle:
-        for n in range(items):
-            record = json.loads(lines[n % len(lines)])
-            record["id"] = f"{record['id']}@{n // len(lines)}"
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-    return path
+    """The fake server answering with a rewrite of the text it was given."""
+    return fake_server("--reply", "rewrite", *args)
 
 
 def synth_command(recipe: Path, out: Path, *extra: str) -> list[str]:
@@ -95,7 +77,7 @@ def throughput(args: argparse.Namespace) -> None:
             continue
         server, url = start_server("--latency", str(args.latency))
         try:
-            source = write_items(work / f"items-{n}.jsonl", n // 2, lines)
+            source = write_pairs(work / f"items-{n}.jsonl", n // 2, lines)
             recipe = recipe_file(work, "tp", source, url, args.concurrency, transforms)
             out = work / "out"
             shutil.rmtree(out, ignore_errors=True)
@@ -115,7 +97,7 @@ def throughput(args: argparse.Namespace) -> None:
 def faults(args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="jk-faults-"))
     lines = pairs(DATA)
-    source = write_items(work / "items.jsonl", args.items, lines)
+    source = write_pairs(work / "items.jsonl", args.items, lines)
     env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
     print(f"{os.cpu_count()} CPUs; load {os.getloadavg()}; busy before: {others()}")
     synth_transforms = [{"name": "paraphrase", "args": {"max_attempts": 3, "min_similarity": 0.7}}]
