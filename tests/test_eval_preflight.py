@@ -150,6 +150,16 @@ def test_max_cost_stops_cleanly_and_a_rerun_resumes_from_the_cache(tmp_path, cap
             "original": 1.0, "rot13": 1.0, "add-quotes": 1.0}
 
 
+def test_max_cost_on_ray_is_refused_before_anything_is_sent(tmp_path, capsys):
+    """One budget lives in one process: --max-cost with --engine ray is a clear error, not an unbounded run."""
+    with FakeOpenAI(reply=oracle) as server:
+        suite, judge = setup(tmp_path, server)
+        code, out = run_cli(capsys, "eval", str(suite), "-j", str(judge), "--out", str(tmp_path / "run"),
+                            "--engine", "ray", "--max-cost", "1")
+        assert code == 2 and "--max-cost keeps one budget in this process" in out, out
+        assert server.log == [] and not (tmp_path / "run").exists()
+
+
 def test_max_cost_needs_prices_for_api_judges_but_not_for_local_ones(tmp_path, capsys):
     with FakeOpenAI(reply=oracle) as server:
         suite, judge = setup(tmp_path, server)
