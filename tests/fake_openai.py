@@ -228,6 +228,12 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
     def _send(self, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:
+        pending, self._pending = getattr(self, "_pending", None), None
+        if pending is not None:  # logged before the reply leaves: a client that has its reply finds it in the log
+            key, attempt, fault, started, sample = pending
+            self.server.app._record(LogEntry(key=key, attempt=attempt,
+                                             fault=fault if fault != "status" else f"status-{status}", status=status,
+                                             started=started, finished=time.time(), sample=sample))
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
@@ -272,27 +278,23 @@ class _Handler(BaseHTTPRequestHandler):
             app.authorization.append(self.headers.get("Authorization", ""))
             app.in_flight += 1
             app.max_in_flight = max(app.max_in_flight, app.in_flight)
+        self._pending = (key, attempt, fault, started, body.get("seed"))
         try:
-            status = self._answer(app, body, key, fault)
+            self._answer(app, body, key, fault)
         finally:
             with app._lock:
                 app.in_flight -= 1
-        app._record(LogEntry(key=key, attempt=attempt, fault=fault if fault != "status" else f"status-{status}",
-                             status=status, started=started, finished=time.time(), sample=body.get("seed")))
 
-    def _answer(self, app: FakeOpenAI, body: dict[str, Any], key: str, fault: str | None) -> int:
+    def _answer(self, app: FakeOpenAI, body: dict[str, Any], key: str, fault: str | None) -> None:
         if app.latency:
             time.sleep(app.latency)
-        status = 200
         if fault == "status":
             status = next(s for fragment, s in app.fail_status.items() if fragment in key)
             self._error(status, f"fixed failure {status}")
         elif fault == "429":
-            status = 429
             self._error(429, "rate limited", {"Retry-After": f"{app.retry_after:g}",
                                              "retry-after-ms": str(int(app.retry_after * 1000))})
         elif fault == "500":
-            status = 500
             self._error(500, "internal error")
         elif fault == "timeout":
             time.sleep(app.hang_seconds)
@@ -302,7 +304,6 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, b'{"id": "chatcmpl-broken", "choices": [{"index": 0, "mess')
         else:
             self._send(200, json.dumps(app.completion(body, key, empty=fault == "empty")).encode())
-        return status
 
 
 def rewrite_or_verdict(body: dict[str, Any]) -> str:
