@@ -118,11 +118,12 @@ def _weights(folder: Path) -> dict[str, torch.Tensor]:
 
 @pytest.mark.slow
 def test_short_run_changes_every_parameter_and_lowers_the_loss(tiny_bert_dir, variant_file, tmp_path):
-    from judgekit.train.run import prepare_pairs, train_reward_model
+    from judgekit.train.prepared import prepare_pairs
+    from judgekit.train.run import train_reward_model
 
     config = load_config(_config(tiny_bert_dir, tmp_path / "rm", variant_file,
                                   optim={"batch_size": 4, "max_steps": 12, "learning_rate": 2e-3, "logging_steps": 1}))
-    pairs, _, _ = prepare_pairs(config, PairReport())
+    pairs = list(prepare_pairs(config, PairReport(), tmp_path / "prepared")[0])
     before = _loss_on(tiny_bert_dir, pairs)
     result = train_reward_model(config)
     after = _loss_on(result.output_dir, pairs)
@@ -190,14 +191,14 @@ def test_config_errors_name_the_field(tmp_path):
 
 
 def test_no_rewrite_for_any_pair_is_an_error(tiny_bert_dir, tmp_path):
-    from judgekit.train.run import prepare_pairs
+    from judgekit.train.prepared import prepare_pairs
 
     unrelated = tmp_path / "v.jsonl"
     item = load_examples("sample")[0]
     write_examples([item.replace(id="nothing-matches")], unrelated)
     config = load_config(_config(tiny_bert_dir, tmp_path / "o", unrelated))
     with pytest.raises(DataError, match="no training pair got a rewrite"):
-        prepare_pairs(config, PairReport())
+        prepare_pairs(config, PairReport(), tmp_path / "prepared")
 
 
 def test_manifest_is_typed_json_with_output_hashes(tmp_path):

@@ -114,28 +114,35 @@ def _score(example: Example, key: str, index: int, default: float) -> float:
     return float(values[index])
 
 
+def item_pairs(example: Example, config: PairingSpec, seed: int) -> list[TrainPair]:
+    """One item's pairs (see `PairingSpec.pairing`), before ``config.limit``."""
+    margin = float(example.meta.get("margin", config.margin))
+    return [TrainPair(id=f"{example.id}#{i}-{j}", prompt=example.prompt, chosen=example.chosen[i],
+                      rejected=example.rejected[j], margin=margin,
+                      chosen_score=_score(example, "chosen_scores", i, config.chosen_score),
+                      rejected_score=_score(example, "rejected_scores", j, config.rejected_score))
+            for i, j in index_pairs(example, config, seed)]
+
+
+def limit_draw(total: int, limit: int, seed: int) -> list[int]:
+    """Which of ``total`` pairs (positions, ascending) ``pairs.limit`` keeps: a draw seeded by the run's seed."""
+    return sorted(_rng(seed, "limit").sample(range(total), limit))
+
+
 def build_pairs(examples: Iterable[Example], config: PairingSpec, *, seed: int,
                 report: PairReport | None = None) -> list[TrainPair]:
-    """Expand items into pairs (see `PairingSpec.pairing`), then apply ``config.limit`` with a seeded draw."""
+    """Expand items into pairs (see `PairingSpec.pairing`), then apply ``config.limit`` with a seeded draw.
+
+    In memory; `judgekit.train.prepared` streams the same pairs onto disk for training.
+    """
     report = report if report is not None else PairReport()
     pairs: list[TrainPair] = []
     for example in examples:
         report.items += 1
-        margin = float(example.meta.get("margin", config.margin))
-        for i, j in index_pairs(example, config, seed):
-            pairs.append(TrainPair(
-                id=f"{example.id}#{i}-{j}",
-                prompt=example.prompt,
-                chosen=example.chosen[i],
-                rejected=example.rejected[j],
-                margin=margin,
-                chosen_score=_score(example, "chosen_scores", i, config.chosen_score),
-                rejected_score=_score(example, "rejected_scores", j, config.rejected_score),
-            ))
+        pairs += item_pairs(example, config, seed)
     if config.limit is not None and len(pairs) > config.limit:
         report.left_out["over pairs.limit"] += len(pairs) - config.limit
-        keep = sorted(_rng(seed, "limit").sample(range(len(pairs)), config.limit))
-        pairs = [pairs[k] for k in keep]
+        pairs = [pairs[k] for k in limit_draw(len(pairs), config.limit, seed)]
     report.pairs = len(pairs)
     return pairs
 

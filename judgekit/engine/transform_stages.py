@@ -107,13 +107,15 @@ def pool_entries(rows: list[SourceRow]) -> list[tuple[RowHead, tuple]]:
     for row in rows:
         head = row_head(row)
         example = row.value
-        if not isinstance(example, Example):
-            out.append((head, ()))
-            continue
-        language = code_language(example)
-        snippet = first_snippet(example, language)
-        out.append((head, (example.id, example.prompt_text, language if snippet else "", snippet)))
+        out.append((head, pool_entry(example) if isinstance(example, Example) else ()))
     return out
+
+
+def pool_entry(example: Example) -> tuple[str, str, str, str]:
+    """One item's pool entry: (id, instruction, code language or "", first code block or "")."""
+    language = code_language(example)
+    snippet = first_snippet(example, language)
+    return example.id, example.prompt_text, language if snippet else "", snippet
 
 
 @dataclass

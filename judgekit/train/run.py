@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from judgekit.data.example import Example
-from judgekit.data.pairs import PairReport, TrainPair, attach_variants, build_pairs
-from judgekit.data.selection import SelectedExamples, select_examples
+from judgekit.data.pairs import PairReport
 from judgekit.errors import DataError, OutputError, SpecError
 from judgekit.outputs import OutputTarget, prepare_output
 from judgekit.provenance import TrainingManifest, input_record, sha256_path, versions
@@ -27,36 +25,6 @@ class TrainResult:
     output_dir: Path
     manifest: Any  # judgekit.provenance.TrainingManifest
     metrics: dict[str, Any] = field(default_factory=dict)
-
-
-def load_training_examples(config: Any) -> tuple[list[Example], SelectedExamples]:
-    """The items a training config's ``data`` selects (its provenance in the returned selection)."""
-    selected = select_examples(config.data, base=config.base_dir)
-    return list(selected), selected
-
-
-def prepare_pairs(config: RewardTrainConfig, report: PairReport) -> tuple[list[TrainPair], dict[str, Any], Any]:
-    """Pairs to train on, with rewrites attached when the config has variants; a provenance dict; the data
-    selection that was read."""
-    from judgekit.train.variants import collect_variants
-
-    examples, selected = load_training_examples(config)
-    pairs = build_pairs(examples, config.pairs, seed=config.seed, report=report)
-    provenance: dict[str, Any] = {}
-    if config.variants is not None:
-        kept_ids = {p.id.rpartition("#")[0] for p in pairs}
-        used = [e for e in examples if e.id in kept_ids]
-        counts: Counter = Counter()
-        variant_sets = collect_variants(used, config.variants, counts)
-        report.left_out.update(counts)
-        pairs = attach_variants(pairs, variant_sets, seed=config.variants.seed, per_pair=config.variants.per_pair,
-                                report=report)
-        provenance = {name: len(items) for name, items in variant_sets.items()}
-        if report.pairs_with_variant == 0 and config.objective != "standard":
-            raise DataError(f"no training pair got a rewrite, so objective '{config.objective}' would equal "
-                            "'standard'", hint="check variants.transforms (do they apply to this data?) or the "
-                            "source ids of variants.sources")
-    return pairs, provenance, selected
 
 
 def load_reward_model(base_model: str | Path, *, lora: LoraConfig | None = None, dtype: Any = None) -> tuple[Any, Any]:
@@ -145,17 +113,6 @@ def quiet_trainer(trainer: Any, say: Progress) -> None:
     trainer.add_callback(_Forward())
 
 
-class _PairDataset:
-    def __init__(self, pairs: Sequence[TrainPair]) -> None:
-        self.pairs = list(pairs)
-
-    def __len__(self) -> int:
-        return len(self.pairs)
-
-    def __getitem__(self, index: int) -> TrainPair:
-        return self.pairs[index]
-
-
 def prepare_output_dirs(config: Any, target: OutputTarget | None) -> tuple[OutputTarget, Path]:
     """The checked output folder and the checkpoints folder beside it (``<output>.checkpoints``)."""
     if target is None:
@@ -182,19 +139,31 @@ def train_reward_model(config: RewardTrainConfig, *, progress: Progress | None =
     """
     from transformers import set_seed
 
-    from judgekit.train.collate import PairCollator, input_format
-    from judgekit.train.manifest import write_manifest
-    from judgekit.train.trainer import RewardTrainer
+    from judgekit.train.prepared import prepare_pairs
 
     say = progress or (lambda _: None)
     target, checkpoints = prepare_output_dirs(config, target)
     set_seed(config.seed)
     report = PairReport()
-    pairs, variant_provenance, selected = prepare_pairs(config, report)
-    if not pairs:
-        raise DataError("no training pairs", source=", ".join(config.data.sources))
-    say(f"{report.pairs} pairs from {report.items} items"
-        + (f"; {report.pairs_with_variant} with a rewrite" if config.variants is not None else ""))
+    # The prepared pairs live on disk beside the output while training runs (removed after).
+    with tempfile.TemporaryDirectory(prefix=f".{target.path.name}.pairs-", dir=target.path.parent) as work:
+        say("preparing pairs")
+        pairs, variant_provenance, selected = prepare_pairs(config, report, Path(work))
+        if not len(pairs):
+            raise DataError("no training pairs", source=", ".join(config.data.sources))
+        say(f"{report.pairs} pairs from {report.items} items"
+            + (f"; {report.pairs_with_variant} with a rewrite" if config.variants is not None else ""))
+        return _train(config, target, checkpoints, pairs, report, variant_provenance, selected, say)
+
+
+def _train(config: RewardTrainConfig, target: OutputTarget, checkpoints: Path, pairs: Any, report: PairReport,
+           variant_provenance: dict[str, Any], selected: Any, say: Progress) -> TrainResult:
+    from transformers import set_seed
+
+    from judgekit.train.collate import PairCollator, input_format
+    from judgekit.train.manifest import write_manifest
+    from judgekit.train.trainer import RewardTrainer
+
     base = resolve_model(config.base_model)
     bf16 = use_bf16(config.precision)
     tuned = on_cpu_keep_freed_memory()
@@ -202,7 +171,7 @@ def train_reward_model(config: RewardTrainConfig, *, progress: Progress | None =
     tokenizer, model = load_reward_model(base, lora=config.lora)
     args = training_arguments(checkpoints, config.optim, seed=config.seed, bf16=bf16)
     collator = PairCollator(tokenizer, config.max_length, with_variants=config.objective != "standard")
-    trainer = RewardTrainer(model=model, args=args, train_dataset=_PairDataset(pairs), data_collator=collator,
+    trainer = RewardTrainer(model=model, args=args, train_dataset=pairs, data_collator=collator,
                             objective=config.objective, base_loss=config.loss, alpha=config.alpha)
     quiet_trainer(trainer, say)
     started = time.perf_counter()

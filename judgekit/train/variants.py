@@ -8,7 +8,7 @@ score for the wrong reason. Items a transform does not apply to, or fails on, ar
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +19,11 @@ from judgekit.train.config import VariantConfig
 _DATASET_SUFFIXES = (".jsonl", ".json", ".parquet")
 
 
-def transform_variants(examples: Sequence[Example], config: VariantConfig,
-                       counts: Counter | None = None) -> dict[str, list[Example]]:
-    """Run the configured transforms on ``examples``; {transform name: rewritten items (same ids)}."""
-    if not config.transforms:
-        return {}
-    from judgekit.transforms.engine import run_transforms
+def check_transforms(refs: Sequence[Any]) -> list[Any]:
+    """Build ``variants.transforms``, refusing any that does not preserve meaning or needs an LLM backend."""
     from judgekit.transforms.refs import build_transforms
 
-    counts = counts if counts is not None else Counter()
-    transforms = build_transforms(config.transforms)
+    transforms = build_transforms(list(refs)) if refs else []
     for built in transforms:
         if getattr(built, "preserves", "meaning") != "meaning":
             raise SpecError(f"variants.transforms: '{built.display_name()}' preserves {built.preserves!r}, not "
@@ -36,7 +31,21 @@ def transform_variants(examples: Sequence[Example], config: VariantConfig,
         if getattr(built, "needs_backend", False):
             raise SpecError(f"variants.transforms: '{built.display_name()}' needs an LLM backend; generate its output "
                             "with `judgekit synth` and list the dataset under variants.sources")
-    outcomes = run_transforms(list(examples), transforms, seed=config.seed)
+    return transforms
+
+
+def transform_variants(examples: Sequence[Example], transforms: Sequence[Any], seed: int,
+                       counts: Counter | None = None, *, pool: Any = None) -> dict[str, list[Example]]:
+    """Run checked transforms (`check_transforms`) on ``examples``; {transform name: rewritten items (same ids)}.
+
+    ``pool``: what transforms that borrow from other items see (default: ``examples``).
+    """
+    if not transforms:
+        return {}
+    from judgekit.transforms.engine import run_transforms
+
+    counts = counts if counts is not None else Counter()
+    outcomes = run_transforms(list(examples), transforms, seed=seed, pool=pool)
     out: dict[str, list[Example]] = {}
     for name, outcome in outcomes.items():
         out[name] = list(outcome.examples)
@@ -69,16 +78,13 @@ def _short(reason: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def dataset_variants(config: VariantConfig, counts: Counter | None = None) -> dict[str, list[Example]]:
-    """Read variant datasets; {name: items} (items name their original by meta["source_id"] or id).
+def variant_files(sources: Sequence[str], counts: Counter | None = None) -> Iterator[tuple[str, str]]:
+    """(origin name, dataset file) of each ``variants.sources`` entry, in order.
 
     A source is a dataset file, or a `judgekit synth` / `judgekit transform` output folder (``original.jsonl``
-    beside one dataset per transform), whose every transformed dataset is read.
+    beside one dataset per transform), whose every transformed dataset is listed (empty ones counted instead).
     """
-    from judgekit.data import load_examples
-
-    out: dict[str, list[Example]] = {}
-    for source in config.sources:
+    for source in sources:
         folder = Path(source)
         if folder.is_dir() and any((folder / f"original{s}").exists() for s in _DATASET_SUFFIXES):
             files = sorted(p for p in folder.iterdir()
@@ -91,13 +97,20 @@ def dataset_variants(config: VariantConfig, counts: Counter | None = None) -> di
                     if counts is not None:
                         counts[f"{folder.name}/{file.stem}: no items (the transform applied to none)"] += 1
                     continue
-                out[f"{folder.name}/{file.stem}"] = load_examples(file)
+                yield f"{folder.name}/{file.stem}", str(file)
         else:
-            out[source] = load_examples(source)
-    return out
+            yield source, source
+
+
+def dataset_variants(config: VariantConfig, counts: Counter | None = None) -> dict[str, list[Example]]:
+    """Read variant datasets into memory; {name: items} (items name their original by meta["source_id"] or id)."""
+    from judgekit.data import load_examples
+
+    return {name: load_examples(file) for name, file in variant_files(config.sources, counts)}
 
 
 def collect_variants(examples: Sequence[Example], config: VariantConfig,
                      counts: Counter | None = None) -> dict[str, list[Example]]:
     """All variant sets of a config: transforms run on ``examples`` plus the listed datasets."""
-    return {**transform_variants(examples, config, counts), **dataset_variants(config, counts)}
+    transforms = check_transforms(config.transforms)
+    return {**transform_variants(examples, transforms, config.seed, counts), **dataset_variants(config, counts)}
