@@ -28,11 +28,14 @@ T = TypeVar("T")
 
 ENTRY_POINT_GROUP = "judgekit"
 DISTRIBUTION = "judgekit"
-# Used only when judgekit's own entry points are not installed (running from a source tree on PYTHONPATH).
-BUILTIN_MODULES = ("judgekit.data.adapters", "judgekit.transforms.builtin", "judgekit.backends.builtin",
-                   "judgekit.judges.builtin", "judgekit.eval.builtin", "judgekit.synth.filters")
+# judgekit's own entry points: name -> module. Imported from here only when they are not installed (running
+# from a source tree on PYTHONPATH).
+BUILTIN_MODULES = {"adapters": "judgekit.data.adapters", "transforms": "judgekit.transforms.builtin",
+                   "backends": "judgekit.backends.builtin", "judges": "judgekit.judges.builtin",
+                   "metrics": "judgekit.eval.builtin", "filters": "judgekit.synth.filters"}
 
-_plugins_loaded = False
+_plugins_loaded = False  # the third-party plugins (all of them, once)
+_builtins_loaded: set[str] = set()
 _plugin_errors: dict[str, str] = {}
 _current_plugin: str | None = None
 
@@ -43,8 +46,12 @@ class PluginError(JudgekitError):
     exit_code = 1
 
 
-def load_plugins() -> dict[str, str]:
-    """Import every module of the ``judgekit`` entry-point group once.
+def load_plugins(builtin: str | None = None) -> dict[str, str]:
+    """Import judgekit's own module of one kind (``builtin``: an entry name such as "transforms"; None: all)
+    and every third-party module of the ``judgekit`` entry-point group, each once.
+
+    A registry loads only its own kind's built-ins (a transform run does not import the metrics, judges and
+    their numpy), but every third-party plugin, which may register any kind.
 
     Returns:
         Third-party plugins that failed to import: "package (entry = module)" -> error.
@@ -53,26 +60,37 @@ def load_plugins() -> dict[str, str]:
         PluginError: one of judgekit's own modules failed to import.
     """
     global _plugins_loaded, _current_plugin
-    if _plugins_loaded:
+    wanted = set(BUILTIN_MODULES) if builtin is None else {builtin}
+    if _plugins_loaded and wanted <= _builtins_loaded:
         return _plugin_errors
-    _plugins_loaded = True
     entries = sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: (_dist(e) != DISTRIBUTION, e.name))
-    if not any(_dist(e) == DISTRIBUTION for e in entries):
-        for module in BUILTIN_MODULES:
-            importlib.import_module(module)
-    for entry in entries:
-        dist = _dist(entry)
-        builtin = dist == DISTRIBUTION
-        _current_plugin = None if builtin else dist
+    own = [e for e in entries if _dist(e) == DISTRIBUTION]
+    for name in sorted(wanted - _builtins_loaded):
+        _builtins_loaded.add(name)
+        matching = [e for e in own if e.name == name]
         try:
-            entry.load()
+            if matching:
+                for entry in matching:
+                    entry.load()
+            elif not own and name in BUILTIN_MODULES:
+                importlib.import_module(BUILTIN_MODULES[name])
         except Exception as exc:
-            if builtin:
-                raise PluginError(f"judgekit's own module {entry.value} failed to import "
-                                  f"({type(exc).__name__}: {exc}): the installation is broken; reinstall judgekit") from exc
-            _plugin_errors[f"{dist} ({entry.name} = {entry.value})"] = f"{type(exc).__name__}: {exc}"
-        finally:
-            _current_plugin = None
+            module = matching[0].value if matching else BUILTIN_MODULES.get(name)
+            raise PluginError(f"judgekit's own module {module} failed to import "
+                              f"({type(exc).__name__}: {exc}): the installation is broken; reinstall judgekit") from exc
+    if not _plugins_loaded:
+        _plugins_loaded = True
+        for entry in entries:
+            dist = _dist(entry)
+            if dist == DISTRIBUTION:
+                continue
+            _current_plugin = dist
+            try:
+                entry.load()
+            except Exception as exc:
+                _plugin_errors[f"{dist} ({entry.name} = {entry.value})"] = f"{type(exc).__name__}: {exc}"
+            finally:
+                _current_plugin = None
     return _plugin_errors
 
 
@@ -133,12 +151,15 @@ class Registry(Generic[T]):
 
     Args:
         kind: what the names are, for messages ("transform", "backend", ...).
+        builtin: the entry-point name of judgekit's own module that fills it ("transforms", ...); None: all.
         prepare: called as ``prepare(name, obj)`` at registration; returns the object to store (e.g. the
             transform registry turns a class into a frozen dataclass and sets its ``name``).
     """
 
-    def __init__(self, kind: str, *, prepare: Callable[[str, Any], Any] | None = None) -> None:
+    def __init__(self, kind: str, *, builtin: str | None = None,
+                 prepare: Callable[[str, Any], Any] | None = None) -> None:
         self.kind = kind
+        self.builtin = builtin
         self._prepare = prepare
         self._entries: dict[str, Entry[T]] = {}
 
@@ -164,7 +185,7 @@ class Registry(Generic[T]):
         return self.entry(name).obj
 
     def entry(self, name: str) -> Entry[T]:
-        load_plugins()
+        load_plugins(self.builtin)
         try:
             return self._entries[name]
         except KeyError:
@@ -174,20 +195,20 @@ class Registry(Generic[T]):
         names = self.names()
         close = difflib.get_close_matches(name, names, n=3)
         hint = f" Did you mean {', '.join(close)}?" if close else ""
-        broken = "; ".join(f"plugin {p} failed to load: {e}" for p, e in load_plugins().items())
+        broken = "; ".join(f"plugin {p} failed to load: {e}" for p, e in load_plugins(self.builtin).items())
         return (f"unknown {self.kind} '{name}'.{hint} Known: {', '.join(names) or '(none)'}"
                 + (f" ({broken})" if broken else ""))
 
     def __contains__(self, name: object) -> bool:
-        load_plugins()
+        load_plugins(self.builtin)
         return name in self._entries
 
     def names(self) -> list[str]:
-        load_plugins()
+        load_plugins(self.builtin)
         return sorted(self._entries)
 
     def entries(self) -> list[Entry[T]]:
-        load_plugins()
+        load_plugins(self.builtin)
         return [self._entries[name] for name in sorted(self._entries)]
 
     def items(self) -> Iterator[tuple[str, T]]:

@@ -133,7 +133,20 @@ def test_a_broken_built_in_module_fails_loudly(monkeypatch):
             return importlib.import_module(self.value)
 
     monkeypatch.setattr(registry, "_plugins_loaded", False)
+    monkeypatch.setattr(registry, "_builtins_loaded", set())
     monkeypatch.setattr(registry, "_plugin_errors", {})
     monkeypatch.setattr(metadata, "entry_points", lambda group: [FakeEntry()])
     with pytest.raises(registry.PluginError, match="judgekit.no_such_module.*reinstall"):
         registry.load_plugins()
+
+
+def test_a_registry_imports_only_its_own_kind_of_built_ins():
+    """A transform run does not pay for the metrics, judges and backends (numpy, statistics, ...) at start."""
+    code = ("import sys; from judgekit.transforms.base import TRANSFORMS; TRANSFORMS.get('rot13'); "
+            "print(sorted(m for m in ('judgekit.eval.builtin', 'judgekit.judges.builtin', 'judgekit.synth.filters', "
+            "'judgekit.transforms.builtin') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split() == ["['judgekit.transforms.builtin']"]
+    code = "from judgekit.eval.metrics import METRICS; print('accuracy' in METRICS.names())"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          check=True).stdout.strip() == "True"

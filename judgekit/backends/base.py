@@ -285,4 +285,4 @@ class WrappedBackend(Backend):
 
 
 # name -> Backend subclass, built from its Options by judgekit.backends.spec.load_backend
-BACKENDS: Registry[type[Backend]] = Registry("backend")
+BACKENDS: Registry[type[Backend]] = Registry("backend", builtin="backends")

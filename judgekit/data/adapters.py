@@ -36,7 +36,7 @@ def _instantiate(name: str, cls: type[Adapter]) -> Adapter:
     return instance
 
 
-ADAPTERS: Registry[Adapter] = Registry("format", prepare=_instantiate)
+ADAPTERS: Registry[Adapter] = Registry("format", builtin="adapters", prepare=_instantiate)
 
 
 def detect_format(record: Mapping[str, Any], *, source: str) -> Adapter:

@@ -99,7 +99,7 @@ class Metric:
         raise NotImplementedError
 
 
-METRICS: Registry[type[Metric]] = Registry("metric")
+METRICS: Registry[type[Metric]] = Registry("metric", builtin="metrics")
 
 
 def run_metrics(scope: str, context: Any, wanted: Sequence[str] = ()) -> tuple[dict[str, Any], dict[str, str]]:

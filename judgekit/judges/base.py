@@ -131,4 +131,4 @@ class Judge:
 
 
 # kind -> Judge subclass
-JUDGES: Registry[type[Judge]] = Registry("judge kind")
+JUDGES: Registry[type[Judge]] = Registry("judge kind", builtin="judges")

@@ -20,7 +20,7 @@ class ParseError(ValueError):
 
 
 # name -> parse(text, n_options) -> verdict (raises ParseError)
-PARSERS: Registry[Callable[..., object]] = Registry("parser")
+PARSERS: Registry[Callable[..., object]] = Registry("parser", builtin="judges")
 
 
 _THINK = re.compile(r"<think>.*?</think>", re.S | re.I)

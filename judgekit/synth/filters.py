@@ -41,7 +41,7 @@ class Filter:
         raise NotImplementedError
 
 
-FILTERS: Registry[type[Filter]] = Registry("filter")
+FILTERS: Registry[type[Filter]] = Registry("filter", builtin="filters")
 
 
 class FilterRef(BaseModel):

@@ -149,7 +149,7 @@ def _as_frozen_dataclass(name: str, cls: type[Transform]) -> type[Transform]:
     return cls
 
 
-TRANSFORMS: Registry[type[Transform]] = Registry("transform", prepare=_as_frozen_dataclass)
+TRANSFORMS: Registry[type[Transform]] = Registry("transform", builtin="transforms", prepare=_as_frozen_dataclass)
 transform = TRANSFORMS.register
 """Class decorator: ``@transform("rot13")`` makes the class a frozen dataclass and registers it."""
 
