@@ -154,3 +154,5 @@ def test_example_is_immutable_and_validated():
     assert Example.from_dict(example.to_dict()) == example
     changed = example.replace(chosen=("z",))
     assert changed.chosen == ("z",) and example.chosen == ("x",)
+    assert changed.meta is example.meta  # frozen already: shared, not frozen again (transforms copy items often)
+    assert example.replace(meta={"k": [3]}).meta["k"] == (3,) and example.with_meta(j=1).meta["k"] == (1, 2)

@@ -117,10 +117,13 @@ class Example:
             "chosen": self.chosen,
             "rejected": self.rejected,
             "subset": self.subset,
-            "meta": self.meta,
+            "meta": {},
         }
         values.update(changes)
-        return Example(**values)
+        copy = Example(**values)
+        if "meta" not in changes:  # already frozen: share it instead of freezing a copy
+            object.__setattr__(copy, "meta", self.meta)
+        return copy
 
     def with_meta(self, **entries: Any) -> Example:
         """A copy with entries added to ``meta``."""
