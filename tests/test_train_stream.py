@@ -129,3 +129,33 @@ def test_preparation_memory_does_not_grow_with_the_number_of_items(tmp_path):
         peaks.append(peak)
     assert (tmp_path / "in30000.jsonl").stat().st_size > 120_000_000
     assert peaks[1] < peaks[0] + 40_000, peaks  # KiB: growth well under the 120 MB of extra input (230 MB of pairs)
+
+
+def test_judge_sft_records_stream_equal_the_in_memory_export(tmp_path, sources, tiny_llama_dir):
+    """Judge SFT prepares its records the same way: every rewrite of every pair, both orders, too-long ones
+    counted; equal to `judge_records` over lists (the export `judgekit synth judge-train` writes)."""
+    from transformers import AutoTokenizer
+
+    from judgekit.judges.export import JudgePrompt, judge_records
+    from judgekit.train.sft import fits, write_sft_records
+
+    rewrites, folder = sources
+    config = load_config({"kind": "judge-sft", "base_model": str(tiny_llama_dir), "output": {"dir": str(tmp_path / "o")},
+                          "data": {"sources": ["sample"]}, "max_length": 400, "seed": 2,
+                          "variants": {"transforms": ["add-quotes"], "sources": [str(rewrites), str(folder)]}})
+    tokenizer = AutoTokenizer.from_pretrained(tiny_llama_dir)
+    expected_report = PairReport()
+    examples = load_examples("sample")
+    sets = collect_variants(examples, config.variants, expected_report.left_out)
+    records = judge_records(examples, kind="sft", variant_sets=sets, data=config.pairs, prompt=JudgePrompt(),
+                            seed=config.seed, report=expected_report)
+    expected = [{"prompt": r["prompt"], "completion": r["completion"]} for r in records
+                if fits(r, tokenizer, config.max_length)]
+    assert 0 < len(expected) < len(records)  # some records are too long for 400 tokens: counted, not kept
+
+    report = PairReport()
+    path, count, inputs = write_sft_records(config, report, tmp_path / "work", tokenizer)
+    assert [json.loads(line) for line in path.read_text().splitlines()] == expected and count == len(expected)
+    assert report.left_out["SFT record longer than max_length=400 tokens"] == len(records) - len(expected)
+    assert report.pairs_with_variant == expected_report.pairs_with_variant > 0
+    assert inputs[0].items == 60

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -26,7 +27,6 @@ from judgekit.data.example import Example, Message
 from judgekit.data.pairs import PairReport, TrainPair, Variant, attach_variants, item_pairs
 from judgekit.data.selection import SelectedExamples, select_examples
 from judgekit.errors import DataError
-from judgekit.train.config import RewardTrainConfig
 
 CHUNK_ITEMS = 1024
 
@@ -160,7 +160,7 @@ def _chunks(examples: Iterable[Example], size: int) -> Iterator[list[Example]]:
 class _Kept:
     """Which pairs survive ``pairs.limit``: the same seeded draw as `build_pairs`, walked in order."""
 
-    def __init__(self, config: RewardTrainConfig, report: PairReport) -> None:
+    def __init__(self, config: Any, report: PairReport) -> None:
         from judgekit.data.pairs import index_pairs, limit_draw
 
         self.limit = config.pairs.limit
@@ -188,11 +188,11 @@ class _Kept:
         return kept
 
 
-def _item_pairs(examples: list[Example], config: RewardTrainConfig, kept: _Kept) -> list[TrainPair]:
+def _item_pairs(examples: list[Example], config: Any, kept: _Kept) -> list[TrainPair]:
     return kept.filter([p for e in examples for p in item_pairs(e, config.pairs, config.seed)])
 
 
-def _pool(config: RewardTrainConfig, folder: Path, kept: _Kept) -> Any:
+def _pool(config: Any, folder: Path, kept: _Kept) -> Any:
     """What pool-borrowing transforms see: every item with a kept pair (as `run_transforms` in memory)."""
     from judgekit.engine.pool import PoolBuilder
     from judgekit.engine.transform_stages import pool_entry
@@ -210,9 +210,14 @@ def _used(chunk: list[Example], pairs: list[TrainPair]) -> list[Example]:
     return [e for e in chunk if e.id in ids]
 
 
-def prepare_pairs(config: RewardTrainConfig, report: PairReport, folder: Path, *,
-                  chunk_items: int = CHUNK_ITEMS) -> tuple[PairFile, dict[str, Any], SelectedExamples]:
+def prepare_pairs(config: Any, report: PairReport, folder: Path, *, chunk_items: int = CHUNK_ITEMS,
+                  every_rewrite: bool = False) -> tuple[PairFile, dict[str, Any], SelectedExamples]:
     """Write the pairs to train on into ``folder`` (rewrites attached when the config has variants).
+
+    Args:
+        config: a `RewardTrainConfig` or `JudgeSFTConfig` (data, pairs, variants, seed).
+        every_rewrite: attach every matching rewrite (judge SFT, as `judgekit.judges.export` does) instead of
+            ``variants.per_pair`` drawn with ``variants.seed``.
 
     Returns the pairs (on disk), the rewrite sets' sizes {origin: items} and the selection that was read.
     """
@@ -239,7 +244,8 @@ def prepare_pairs(config: RewardTrainConfig, report: PairReport, folder: Path, *
                 sizes.update({name: len(items) for name, items in sets.items()})
                 if index is not None:
                     sets.update(index.lookup([e.id for e in used]))
-                pairs = attach_variants(pairs, sets, seed=variants.seed, per_pair=variants.per_pair, report=report)
+                pairs = attach_variants(pairs, sets, seed=config.seed if every_rewrite else variants.seed,
+                                        per_pair=sys.maxsize if every_rewrite else variants.per_pair, report=report)
             writer.write(pairs)
     finally:
         writer.close()
@@ -250,7 +256,7 @@ def prepare_pairs(config: RewardTrainConfig, report: PairReport, folder: Path, *
     if variants is not None:
         provenance = {**{t.display_name(): sizes[t.display_name()] for t in transforms},
                       **(index.sizes if index is not None else {})}
-        if report.pairs_with_variant == 0 and config.objective != "standard":
+        if report.pairs_with_variant == 0 and getattr(config, "objective", "standard") != "standard":
             raise DataError(f"no training pair got a rewrite, so objective '{config.objective}' would equal "
                             "'standard'", hint="check variants.transforms (do they apply to this data?) or the "
                             "source ids of variants.sources")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from judgekit.data.pairs import PairReport
-from judgekit.data.selection import select_examples
 from judgekit.errors import DataError
-from judgekit.judges.export import JudgePrompt, is_judge_record_file, judge_records
+from judgekit.judges.export import JudgePrompt, is_judge_record_file
 from judgekit.outputs import OutputTarget
 from judgekit.provenance import TrainingManifest, input_record, versions
 from judgekit.train.config import JudgeSFTConfig, resolve_model
@@ -25,78 +25,97 @@ from judgekit.train.run import (
 )
 
 
-def sft_records(config: JudgeSFTConfig, report: PairReport) -> tuple[list[dict[str, Any]], list[Any]]:
-    """Exported SFT files are read as they are; preference data is exported on the fly (with its variants).
-    Returns the records and the inputs' provenance."""
+def write_sft_records(config: JudgeSFTConfig, report: PairReport, folder: Path, tokenizer: Any) -> tuple[Path, int, list[Any]]:
+    """Stream the records to train on into ``folder/records.jsonl``; returns the file, how many and the inputs'
+    provenance.
+
+    Exported SFT files are read as they are; preference data is exported on the fly, its pairs and rewrites
+    prepared in chunks (`judgekit.train.prepared`), two records per comparison. Records whose prompt + verdict
+    do not fit in ``max_length`` tokens are counted, not trained on (truncating them would cut the verdict off).
+    """
     import json
 
-    from judgekit.train.variants import collect_variants
+    from judgekit.judges.export import comparisons_of, records_of
+    from judgekit.train.prepared import prepare_pairs
 
-    records: list[dict[str, Any]] = []
-    preference_sources = []
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "records.jsonl"
+    preference_sources = [s for s in config.data.sources if not (Path(s).is_file() and is_judge_record_file(s))]
     inputs = []
-    for source in config.data.sources:
-        if Path(source).is_file() and is_judge_record_file(source):
+    kept = seen = 0
+    with open(path, "w", encoding="utf-8") as out:
+        def keep(record: dict[str, Any]) -> None:
+            nonlocal kept, seen
+            seen += 1
+            if fits(record, tokenizer, config.max_length):
+                out.write(json.dumps({"prompt": record["prompt"], "completion": record["completion"]},
+                                     ensure_ascii=False) + "\n")
+                kept += 1
+            else:
+                report.left_out[f"SFT record longer than max_length={config.max_length} tokens"] += 1
+
+        for source in config.data.sources:
+            if source in preference_sources:
+                continue
+            count = 0
             with open(source, encoding="utf-8") as handle:
-                found = [json.loads(line) for line in handle if line.strip()]
-            records += found
-            inputs.append(input_record(source, path=source, format="judge-sft", items=len(found)))
-        else:
-            preference_sources.append(source)
-    if preference_sources:
-        selected = select_examples(config.data.model_copy(update={"sources": preference_sources}),
-                                   base=config.base_dir)
-        examples = list(selected)
-        inputs += selected.inputs()
-        variants = collect_variants(examples, config.variants, report.left_out) if config.variants else {}
-        records += judge_records(examples, kind="sft", variant_sets=variants, data=config.pairs,
-                                 prompt=JudgePrompt(config.template), seed=config.seed, report=report)
-    if not records:
+                for line in handle:
+                    if line.strip():
+                        keep(json.loads(line))
+                        count += 1
+            inputs.append(input_record(source, path=source, format="judge-sft", items=count))
+        if preference_sources:
+            spec = config.model_copy(update={"data": config.data.model_copy(update={"sources": preference_sources})})
+            pairs, _, selected = prepare_pairs(spec, report, folder / "pairs", every_rewrite=True)
+            for pair in pairs:
+                for record in records_of(comparisons_of([pair]), kind="sft", prompt=JudgePrompt(config.template)):
+                    keep(record)
+            inputs += selected.inputs()
+    if not seen:
         raise DataError("no SFT records", source=", ".join(config.data.sources))
-    return records, inputs
-
-
-def fitting_records(records: list[dict[str, Any]], tokenizer: Any, max_length: int,
-                    report: PairReport) -> list[dict[str, Any]]:
-    """Records whose prompt + verdict fit in ``max_length`` tokens; the rest are counted, not trained on.
-
-    (Truncating them would cut the verdict off, leaving nothing to learn.)
-    """
-    kept = []
-    for record in records:
-        ids = tokenizer.apply_chat_template([*record["prompt"], *record["completion"]], tokenize=True)
-        ids = ids["input_ids"] if hasattr(ids, "keys") else ids
-        if len(ids) > max_length:
-            report.left_out[f"SFT record longer than max_length={max_length} tokens"] += 1
-        else:
-            kept.append(record)
     if not kept:
-        raise DataError(f"every SFT record is longer than max_length={max_length} tokens", hint="raise max_length")
-    return kept
+        raise DataError(f"every SFT record is longer than max_length={config.max_length} tokens", hint="raise max_length")
+    return path, kept, inputs
+
+
+def fits(record: dict[str, Any], tokenizer: Any, max_length: int) -> bool:
+    """Whether a record's prompt + verdict fit in ``max_length`` tokens."""
+    ids = tokenizer.apply_chat_template([*record["prompt"], *record["completion"]], tokenize=True)
+    ids = ids["input_ids"] if hasattr(ids, "keys") else ids
+    return len(ids) <= max_length
 
 
 def train_judge_sft(config: JudgeSFTConfig, *, progress: Progress | None = None,
                     target: OutputTarget | None = None) -> TrainResult:
     """Fine-tune a causal LM to give the consistent verdict; saves model, tokenizer and manifest."""
-    from datasets import Dataset
-    from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
-    from trl import SFTConfig, SFTTrainer
-
-    from judgekit.train.manifest import write_manifest
+    from datasets import load_dataset
+    from transformers import AutoTokenizer, set_seed
 
     say = progress or (lambda _: None)
     target, checkpoints = prepare_output_dirs(config, target)
     set_seed(config.seed)
     report = PairReport()
-    records, inputs = sft_records(config, report)
     base = resolve_model(config.base_model)
     tokenizer = AutoTokenizer.from_pretrained(base)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    records = fitting_records(records, tokenizer, config.max_length, report)
-    say(f"{len(records)} SFT records (both orders{' and rewrites' if config.variants else ''}); "
-        f"left out: {dict(report.left_out) or 'none'}")
-    dataset = Dataset.from_list([{"prompt": r["prompt"], "completion": r["completion"]} for r in records])
+    # Records stream onto disk beside the output and are read memory-mapped (Arrow); removed after training.
+    with tempfile.TemporaryDirectory(prefix=f".{target.path.name}.records-", dir=target.path.parent) as work:
+        say("preparing SFT records")
+        path, count, inputs = write_sft_records(config, report, Path(work), tokenizer)
+        say(f"{count} SFT records (both orders{' and rewrites' if config.variants else ''}); "
+            f"left out: {dict(report.left_out) or 'none'}")
+        dataset = load_dataset("json", data_files=str(path), split="train", cache_dir=str(Path(work) / "arrow"))
+        return _train(config, target, checkpoints, base, tokenizer, dataset, count, inputs, report, say)
+
+
+def _train(config: JudgeSFTConfig, target: OutputTarget, checkpoints: Path, base: Any, tokenizer: Any, dataset: Any,
+           count: int, inputs: list[Any], report: PairReport, say: Progress) -> TrainResult:
+    from transformers import AutoModelForCausalLM
+    from trl import SFTConfig, SFTTrainer
+
+    from judgekit.train.manifest import write_manifest
+
     on_cpu_keep_freed_memory()
     model = AutoModelForCausalLM.from_pretrained(base)
     peft_config = None
@@ -131,7 +150,7 @@ def train_judge_sft(config: JudgeSFTConfig, *, progress: Progress | None = None,
         manifest = write_manifest(folder, TrainingManifest(
             kind="judge-sft", config=config.model_dump(mode="json"), base_model=base_model_record(base),
             template={"name": config.template, "sha256": JudgePrompt(config.template).sha256()},
-            inputs=inputs, data={"records": len(records), **report.to_dict()},
+            inputs=inputs, data={"records": count, **report.to_dict()},
             training={"steps": trainer.state.global_step, "seconds": round(seconds, 2),
                       "train_loss": result.training_loss, "bf16": bf16,
                       "log": [h for h in trainer.state.log_history if "loss" in h]},
