@@ -1,11 +1,13 @@
 """The Ray executor: the same pipeline on Ray Data (``pip install 'judgekit[ray]'``).
 
-    from_items(chunk specs) -> map_batches(read) -> map_batches(stage) per stage -> map_batches(pack)
-    -> iter_batches on the driver -> merge each chunk's parts -> (chunk, packed) in chunk order
+    from_items(chunk specs) -> map_batches(read + stateless stages) -> map_batches(actor stage) ...
+    -> map_batches(stateless stages + pack) -> iter_batches on the driver -> merge each chunk's parts
+    -> (chunk, packed) in chunk order
 
-Stateless stages run as Ray tasks; stages with a setup (a model, a pool) run in an actor pool
-(``compute=ActorPoolStrategy(size=n)``) so the setup happens once per actor. Rows travel between stages as
-one binary column of pickles (only rows judgekit's own workers made are unpickled). ``address`` attaches to a running cluster (``auto``, or the
+Stateless stages run as Ray tasks, fused with the read and the pack next to them (rows stay in memory
+between them); stages with a setup (a model, a pool) run in an actor pool (``compute=ActorPoolStrategy(
+size=n)``) so the setup happens once per actor. Rows travel into and out of actors as one binary column of
+pickles (only rows judgekit's own workers made are unpickled). ``address`` attaches to a running cluster (``auto``, or the
 head's ``host:port``); without it a local Ray instance starts and stops with the executor.
 
 Workers read the source themselves: a JSONL path must be readable at the same path on every node (shared
@@ -54,30 +56,36 @@ def _columns(batch) -> tuple[list[int], list[int], list[Any]]:
 
 
 # -- what runs in Ray workers ------------------------------------------------------------------------
-def _read(batch, *, source):
-    chunks, positions, payloads = [], [], []
+def _read_rows(batch, source) -> tuple[list[int], list[int], list[Any]]:
+    chunks, positions, rows = [], [], []
     for blob in batch.column("spec").to_pylist():
         spec: ChunkSpec = pickle.loads(blob)
-        rows = source.read(spec)
-        if len(rows) != spec.rows:
-            raise RuntimeError(f"chunk {spec.index}: the source read {len(rows)} rows, expected {spec.rows}")
-        chunks += [spec.index] * len(rows)
-        positions += range(len(rows))
-        payloads += [_dumps(row) for row in rows]
-    return _table(chunks, positions, payloads)
+        read = source.read(spec)
+        if len(read) != spec.rows:
+            raise RuntimeError(f"chunk {spec.index}: the source read {len(read)} rows, expected {spec.rows}")
+        chunks += [spec.index] * len(read)
+        positions += range(len(read))
+        rows += read
+    return chunks, positions, rows
 
 
-def _apply(stage: Stage, batch):
-    chunks, positions, rows = _columns(batch)
+def _process(stage: Stage, rows: list[Any]) -> list[Any]:
     out = stage.process(rows)
     if len(out) != len(rows):
         raise RuntimeError(f"stage {stage.label()} returned {len(out)} rows for {len(rows)}: stages map rows "
                            "one to one (mark a dropped item instead of removing it)")
-    return _table(chunks, positions, [_dumps(row) for row in out])
+    return out
 
 
-def _stateless(batch, *, stage: Stage):
-    return _apply(stage, batch)
+def _segment(batch, *, source: Any = None, stages: tuple[Stage, ...] = (), pack: Any = None):
+    """A run of stateless steps in one task, rows passed in memory between them (not pickled per stage):
+    the read (when ``source``), the stages, then the pack (when ``pack``)."""
+    chunks, positions, rows = _read_rows(batch, source) if source is not None else _columns(batch)
+    for stage in stages:
+        rows = _process(stage, rows)
+    if pack is not None:
+        return _pack(chunks, positions, rows, pack)
+    return _table(chunks, positions, [_dumps(row) for row in rows])
 
 
 class _StageActor:
@@ -88,12 +96,12 @@ class _StageActor:
         self.stage = stage
 
     def __call__(self, batch):
-        return _apply(self.stage, batch)
+        chunks, positions, rows = _columns(batch)
+        return _table(chunks, positions, [_dumps(row) for row in _process(self.stage, rows)])
 
 
-def _pack(batch, *, pack):
+def _pack(chunks: list[int], positions: list[int], rows: list[Any], pack: Any):
     """Pack each chunk's rows within this block (a chunk may span blocks: the driver merges the parts)."""
-    chunks, positions, rows = _columns(batch)
     groups: dict[int, list[tuple[int, Any]]] = {}
     for chunk, position, row in zip(chunks, positions, rows, strict=True):
         groups.setdefault(chunk, []).append((position, row))
@@ -205,19 +213,25 @@ class RayExecutor:
         ds = ray.data.from_items([{"spec": blob} for _, blob in window], override_num_blocks=len(window))
         # batch_size=None everywhere: one block per chunk from the read on. A row count here would make Ray
         # bundle that many *chunk specs* into one fused read task (no parallelism, nothing streamed).
-        ds = ds.map_batches(_read, fn_kwargs={"source": pipeline.source}, batch_size=None, batch_format="pyarrow")
+        # Stateless steps run together in one task (the read, the stages up to the first with a setup, ...,
+        # the pack after the last), so rows are pickled only where they cross into or out of an actor.
+        segment: dict[str, Any] = {"source": pipeline.source, "stages": ()}
         for stage in pipeline.stages:
-            if stage.has_setup:
-                concurrent = max(1, stage.concurrent)
-                threads: dict[str, Any] = {"max_tasks_in_flight_per_actor": concurrent,
-                                           "max_concurrent_calls_per_actor": concurrent,
-                                           "enable_true_multi_threading": True} if concurrent > 1 else {}
-                compute = ray.data.ActorPoolStrategy(size=self._actors(stage), **threads)
-                ds = ds.map_batches(_StageActor, fn_constructor_args=(stage,), batch_size=None,
-                                    batch_format="pyarrow", compute=compute, num_gpus=stage.num_gpus or None)
-            else:
-                ds = ds.map_batches(_stateless, fn_kwargs={"stage": stage}, batch_size=None, batch_format="pyarrow")
-        ds = ds.map_batches(_pack, fn_kwargs={"pack": pipeline.pack}, batch_size=None, batch_format="pyarrow")
+            if not stage.has_setup:
+                segment["stages"] += (stage,)
+                continue
+            if segment.get("source") is not None or segment["stages"]:
+                ds = ds.map_batches(_segment, fn_kwargs=segment, batch_size=None, batch_format="pyarrow")
+            segment = {"stages": ()}
+            concurrent = max(1, stage.concurrent)
+            threads: dict[str, Any] = {"max_tasks_in_flight_per_actor": concurrent,
+                                       "max_concurrent_calls_per_actor": concurrent,
+                                       "enable_true_multi_threading": True} if concurrent > 1 else {}
+            compute = ray.data.ActorPoolStrategy(size=self._actors(stage), **threads)
+            ds = ds.map_batches(_StageActor, fn_constructor_args=(stage,), batch_size=None,
+                                batch_format="pyarrow", compute=compute, num_gpus=stage.num_gpus or None)
+        ds = ds.map_batches(_segment, fn_kwargs={**segment, "pack": pipeline.pack}, batch_size=None,
+                            batch_format="pyarrow")
         parts: dict[int, list[tuple[int, int, Any]]] = {}
         done: dict[int, Any] = {}
         order = [spec.index for spec in specs]
