@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from judgekit.backends.base import Backend
 from judgekit.data.example import Example
@@ -36,6 +37,17 @@ from judgekit.transforms.manifest import file_names, transform_entry
 
 MANIFEST = "manifest.json"
 _SUFFIX = {"jsonl": ".jsonl", "parquet": ".parquet", "datasets": ""}
+
+
+def recorded_recipe(recipe: Recipe) -> dict[str, Any]:
+    """The recipe as a run's manifest and dataset card record it (and hash it): without where that run wrote its
+    output and its response cache, so runs of one recipe into different folders record the same recipe."""
+    data = recipe.model_dump(mode="json")
+    if isinstance(data.get("output"), dict):
+        data["output"].pop("dir", None)
+    if isinstance(data.get("backend"), dict):
+        data["backend"].pop("cache_path", None)
+    return data
 
 
 def reason_kind(reason: str) -> str:
@@ -112,7 +124,7 @@ def write_synth(
         stages = getattr(transform, "stages", None)
         if stages is not None:
             templates.update({t.name: t.sha256 for t, _ in stages("x")})
-    recipe_json = recipe.model_dump(mode="json")
+    recipe_json = recorded_recipe(recipe)
     manifest = SynthManifest(
         recipe=recipe_json, recipe_sha256=sha256_json(recipe_json), inputs=selected.inputs(),
         skipped_rows=[SkippedRow(where=w, reason=r) for w, r in selected.skipped], seed=recipe.seed,

@@ -31,7 +31,7 @@ from judgekit.provenance import FileRecord, SkippedRow, SynthManifest, versions
 from judgekit.provenance.card import CARD, dataset_card
 from judgekit.provenance.hashing import sha256_json
 from judgekit.provenance.manifests import ItemReason, SynthTotals
-from judgekit.synth.manifest import MANIFEST, reason_kind
+from judgekit.synth.manifest import MANIFEST, reason_kind, recorded_recipe
 from judgekit.synth.recipe import Recipe
 from judgekit.synth.stage import SynthPacker, SynthStage
 from judgekit.transforms.base import Transform
@@ -116,7 +116,7 @@ def _write_manifest(folder: Path, committer: Committer, recipe: Recipe, transfor
         totals["kept"] += kept
         totals["dropped"] += dropped
     items = committer.state["items"]
-    recipe_json = recipe.model_dump(mode="json")
+    recipe_json = recorded_recipe(recipe)
     original_sha = rundir.sha256(original[0]) if fmt == "jsonl" else sha256_path(folder / original[1])
     manifest = SynthManifest(
         recipe=recipe_json, recipe_sha256=sha256_json(recipe_json), inputs=committer.inputs(),
