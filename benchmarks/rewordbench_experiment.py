@@ -61,6 +61,7 @@ TEST_SETS = {  # name -> data selection (limits applied from the command line)
     "llmbar (out of distribution)": {"sources": ["allenai/reward-bench"], "subsets": ["llmbar-*"]},
     "judgebench (out of distribution)": {"sources": ["ScalerLab/JudgeBench"]},
 }
+ALL_TRANSFORMS = [*EVAL_SEEN, *(t for group in GROUPS.values() for t in group)]
 
 
 def say(text: str) -> None:
@@ -156,11 +157,13 @@ def evaluate(args: argparse.Namespace, out: Path, test: Path, trained: dict[str,
     from judgekit.eval.runner import execute, prepare, write_run
     from judgekit.outputs import prepare_output
 
-    transforms = [*EVAL_SEEN, *(t for group in GROUPS.values() for t in group)]
+    transforms = ALL_TRANSFORMS if args.transforms is None else args.transforms
     judges = [{"kind": "scalar", "name": name, "model": info["folder"], "device": "cpu", "max_length": args.max_length}
               for name, info in trained.items()]
     results = {}
     for label, data in TEST_SETS.items():
+        if label.split()[0] not in args.test_sets:
+            continue
         selection = {"sources": [str(test)], "limit": args.test_items} if data is None else \
             {**data, "limit_per_subset": args.ood_per_subset}
         suite = {"name": label.split()[0], "data": selection, "transforms": transforms, "seed": 0,
@@ -307,6 +310,11 @@ def main() -> None:
     parser.add_argument("--alpha", type=float, default=10.0)
     parser.add_argument("--resamples", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--test-sets", nargs="+", choices=[k.split()[0] for k in TEST_SETS],
+                        default=[k.split()[0] for k in TEST_SETS], help="which test sets to evaluate")
+    parser.add_argument("--transforms", nargs="*", choices=ALL_TRANSFORMS, default=None,
+                        help="evaluate only these transforms (none given: originals only, e.g. a cost probe); "
+                             "default all")
     parser.add_argument("--reuse", action="store_true", help="reuse trained folders of the same config")
     args = parser.parse_args()
     if not SHARED.is_dir() and "JUDGEKIT_DATA_MIRROR" not in os.environ:
