@@ -72,7 +72,8 @@ def test_cli_trains_with_overrides_and_runs_an_eval_suite(tiny_bert_dir, tmp_pat
     suite.write_text("description: one item per subset, two transforms\ndata: {sources: sample, limit_per_subset: 1}\n"
                      "transforms: [add-quotes, char-swap]\nseed: 0\n")
     config = tmp_path / "rm.yaml"
-    config.write_text(f"base_model: {tiny_bert_dir}\noutput: {{dir: {tmp_path / 'rm'}}}\ndata: {{sources: sample}}\n"
+    # the output's parent folder does not exist yet: train makes it (and its hidden working folder beside the output)
+    config.write_text(f"base_model: {tiny_bert_dir}\noutput: {{dir: {tmp_path / 'models' / 'rm'}}}\ndata: {{sources: sample}}\n"
                       "variants: {transforms: [{name: add-quotes}]}\nobjective: regularized\nmax_length: 64\n")
     result = _cli(["train", str(config), "--set", "optim.max_steps=2", "--set", "optim.batch_size=4",
                    "--eval-suite", str(suite), "--json"])
@@ -84,3 +85,4 @@ def test_cli_trains_with_overrides_and_runs_an_eval_suite(tiny_bert_dir, tmp_pat
     results = evaluation["results"]
     assert set(results) == {"rm / original", "rm / add-quotes", "rm / char-swap"}
     assert results["rm / char-swap"]["drop"] is not None
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["rm", "rm.eval"]  # the prepared pairs are gone

@@ -119,6 +119,7 @@ def prepare_output_dirs(config: Any, target: OutputTarget | None) -> tuple[Outpu
         if not config.output.dir:
             raise SpecError("output.dir: where the trained model goes (or pass --out)")
         target = prepare_output(config.output.dir, command="train", overwrite=config.output.overwrite)
+    target.path.parent.mkdir(parents=True, exist_ok=True)  # the prepared data's working folder goes beside it
     checkpoints = target.path.with_name(target.path.name + ".checkpoints")
     if checkpoints.is_dir() and any(not p.name.startswith("checkpoint-") for p in checkpoints.iterdir()):
         raise OutputError(f"{checkpoints} holds files that are not training checkpoints: move them, or train "
