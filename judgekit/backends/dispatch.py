@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import queue
 import threading
@@ -33,6 +34,7 @@ class LoopThread:
         self.name = name
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
         self._pid = -1
 
     @property
@@ -47,9 +49,10 @@ class LoopThread:
                     loop.call_soon(ready.set)
                     loop.run_forever()
 
-                threading.Thread(target=serve, name=self.name, daemon=True).start()
+                thread = threading.Thread(target=serve, name=self.name, daemon=True)
+                thread.start()
                 ready.wait()
-                self._loop, self._pid = loop, os.getpid()
+                self._loop, self._pid, self._thread = loop, os.getpid(), thread
             return self._loop
 
     def run(self, coroutine: Coroutine[Any, Any, Any]) -> Future:
@@ -59,11 +62,28 @@ class LoopThread:
         """Run a coroutine on the loop and wait for its result (never from the loop's own thread)."""
         return self.run(coroutine).result(timeout)
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 5.0) -> None:
+        """Cancel what is still pending on the loop (requests a stopped run will not wait for: left pending,
+        they would be reported as destroyed at exit), then stop the loop and close it."""
         with self._lock:
             loop, self._loop = self._loop, None
-        if loop is not None and self._pid == os.getpid() and loop.is_running():
-            loop.call_soon_threadsafe(loop.stop)
+            thread, self._thread = self._thread, None
+        if loop is None or self._pid != os.getpid() or not loop.is_running():
+            return
+
+        async def cancel_pending() -> None:
+            pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+        with contextlib.suppress(Exception):  # best effort: the loop may be stuck in a blocking call
+            asyncio.run_coroutine_threadsafe(cancel_pending(), loop).result(timeout)
+        loop.call_soon_threadsafe(loop.stop)
+        if thread is not None:
+            thread.join(timeout)
+        if not loop.is_running():
+            loop.close()
 
 
 class RateLimiter:

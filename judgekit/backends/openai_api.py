@@ -204,6 +204,8 @@ class OpenAIBackend(Backend):
             self._fatal.append(str(exc))
             self.refused = self.refused or str(exc)
             return Generation(text=None, error=str(exc))
+        except asyncio.CancelledError:  # `close` cancels what a stopped run left pending: an answer, not a hang
+            return Generation(text=None, error="not completed: the run stopped first")
 
     def _pick(self) -> int:
         """The endpoint with the fewest requests in flight (ties: in turn)."""
