@@ -60,11 +60,11 @@ def load_plugins(builtin: str | None = None) -> dict[str, str]:
         PluginError: one of judgekit's own modules failed to import.
     """
     global _plugins_loaded, _current_plugin
-    wanted = set(BUILTIN_MODULES) if builtin is None else {builtin}
-    if _plugins_loaded and wanted <= _builtins_loaded:
+    if _plugins_loaded and (builtin in _builtins_loaded or (builtin is None and _builtins_loaded >= set(BUILTIN_MODULES))):
         return _plugin_errors
     entries = sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: (_dist(e) != DISTRIBUTION, e.name))
     own = [e for e in entries if _dist(e) == DISTRIBUTION]
+    wanted = {builtin} if builtin is not None else set(BUILTIN_MODULES) | {e.name for e in own}
     for name in sorted(wanted - _builtins_loaded):
         _builtins_loaded.add(name)
         matching = [e for e in own if e.name == name]
