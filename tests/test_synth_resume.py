@@ -61,8 +61,11 @@ def test_kill_mid_run_then_resume(tmp_path):
         assert process.wait(120) == 0, process.stdout.read()
         second_run = server.completed()
         resent = set(second_run) & first_run_all
-        # only requests whose replies were in flight when the process died may be sent again
-        assert len(resent) <= CONCURRENCY, len(resent)
+        # only requests whose replies were not committed when the process died are sent again: those in flight
+        # (at most CONCURRENCY) and replies received but still queued for the cache's next commit (the slot is
+        # free once a reply arrives, so a commit in progress can hold one or two more: seen 5 at concurrency 4)
+        assert len(resent) <= len(first_run_all) - committed, (len(resent), len(first_run_all), committed)
+        assert len(resent) <= 2 * CONCURRENCY, len(resent)
         assert len(second_run) + committed == len(set(second_run) | first_run_all)
 
         server.reset_log()
