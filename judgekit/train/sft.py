@@ -67,8 +67,9 @@ def write_sft_records(config: JudgeSFTConfig, report: PairReport, folder: Path, 
         if preference_sources:
             spec = config.model_copy(update={"data": config.data.model_copy(update={"sources": preference_sources})})
             pairs, _, selected = prepare_pairs(spec, report, folder / "pairs", every_rewrite=True)
+            prompt = JudgePrompt(config.template)
             for pair in pairs:
-                for record in records_of(comparisons_of([pair]), kind="sft", prompt=JudgePrompt(config.template)):
+                for record in records_of(comparisons_of([pair]), kind="sft", prompt=prompt):
                     keep(record)
             inputs += selected.inputs()
     if not seen:
