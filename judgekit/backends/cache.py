@@ -71,7 +71,16 @@ class ResponseCache:
         try:
             self._db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA busy_timeout = 60000")
-            self._db.execute("PRAGMA journal_mode = WAL")
+            # Two processes opening a new cache at once: switching to WAL can fail "database is locked" at once,
+            # without waiting for the busy timeout, so that step is retried.
+            for attempt in range(40):
+                try:
+                    self._db.execute("PRAGMA journal_mode = WAL")
+                    break
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) or attempt == 39:
+                        raise
+                    time.sleep(0.05)
             self._db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: committed rows survive a killed process
             self._db.execute(_SCHEMA)
             self._db.execute(_CLAIMS)
